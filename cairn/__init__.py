@@ -1,0 +1,1 @@
+"""Cairn: shared intelligence and case coordination against human trafficking."""

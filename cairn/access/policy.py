@@ -1,0 +1,43 @@
+"""The policy: (user, action) -> yes/no, or a queryset already filtered for the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from cairn.access.capabilities import ROLE_CAPABILITIES, Capability
+from cairn.accounts.models import User
+from cairn.audit.models import AuditEntry
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def capabilities(user: Any) -> frozenset[Capability]:
+    if not _active(user):
+        return frozenset()
+    caps: set[Capability] = set()
+    for role in user.roles:
+        caps |= ROLE_CAPABILITIES.get(role, frozenset())
+    return frozenset(caps)
+
+
+def can(user: Any, capability: Capability) -> bool:
+    return capability in capabilities(user)
+
+
+def require(user: Any, capability: Capability) -> None:
+    """Raise 404, not 403: a page a user may not use is a page that is not there for them."""
+    if not can(user, capability):
+        raise Http404
+
+
+def audit_entries_visible_to(user: User) -> QuerySet[AuditEntry]:
+    """Auditors see what their organisation's people did, and what anyone did to its data."""
+    if not can(user, Capability.VIEW_AUDIT_LOG):
+        return AuditEntry.objects.none()
+    org_id = user.organisation_id
+    return AuditEntry.objects.filter(Q(organisation_id=org_id) | Q(subject_organisation_id=org_id))

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from cairn.access.capabilities import Capability
+from cairn.access.policy import capabilities
+
+
+def cairn(request: HttpRequest) -> dict[str, Any]:
+    caps = capabilities(getattr(request, "user", None))
+    return {
+        "cairn_node": settings.CAIRN_NODE_NAME,
+        "can_view_audit_log": Capability.VIEW_AUDIT_LOG in caps,
+        "can_manage_accounts": Capability.MANAGE_ACCOUNTS in caps,
+    }

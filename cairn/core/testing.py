@@ -1,0 +1,105 @@
+"""Test helpers shared by every app's tests: factories, signed-in clients, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from functools import cache
+
+import factory
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cairn.accounts.choices import LAW_ENFORCEMENT_KINDS, Jurisdiction, OrganisationKind
+from cairn.accounts.models import Organisation, SharingGroup, User
+
+TEST_PASSWORD = "correct horse battery staple"
+TEST_TOTP_KEY_HEX = b"cairn-test-totp-key!".hex()
+
+
+@cache
+def _password_hash() -> str:
+    # Argon2 is slow by design: hash the shared test password once per run.
+    return make_password(TEST_PASSWORD)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"org{n}")
+    name = factory.LazyAttribute(lambda o: f"{o.code.title()} Police")
+    kind = OrganisationKind.POLICE_FORCE
+    jurisdiction = Jurisdiction.ENGLAND_WALES
+    is_law_enforcement = factory.LazyAttribute(lambda o: o.kind in LAW_ENFORCEMENT_KINDS)
+    contact_point = factory.LazyAttribute(lambda o: f"{o.name} intelligence desk")
+
+
+class SharingGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SharingGroup
+
+    name = factory.Sequence(lambda n: f"Sharing group {n}")
+
+    @factory.post_generation
+    def members(self, create: bool, extracted: list[Organisation] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.members.set(extracted)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    roles = factory.LazyFunction(list)
+    password = factory.LazyFunction(_password_hash)
+
+    @factory.post_generation
+    def totp(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        """Enrolled by default; pass ``totp=False`` for an account that must enrol at first sign-in."""
+        if create and extracted is not False:
+            TOTPDevice.objects.create(user=self, name="Test authenticator", key=TEST_TOTP_KEY_HEX, confirmed=True)
+
+
+def totp_code(key_hex: str = TEST_TOTP_KEY_HEX, *, offset_steps: int = 0) -> str:
+    import time
+
+    totp = TOTP(bytes.fromhex(key_hex), step=30, digits=6)
+    totp.time = time.time() + offset_steps * 30
+    return f"{totp.token():06d}"
+
+
+def verified_client(user: User) -> Client:
+    """A test client signed in as ``user`` with the second factor done."""
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", key=TEST_TOTP_KEY_HEX, confirmed=True)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+def run_cli(*args: str, input_text: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the ``cairn`` command as a user would, against the test database."""
+    full_env = {**os.environ, "CAIRN_DB_NAME": connection.settings_dict["NAME"], **(env or {})}
+    full_env.pop("DJANGO_SETTINGS_MODULE", None)
+    cairn = os.path.join(os.path.dirname(sys.executable), "cairn")
+    return subprocess.run(
+        [cairn, *args], input=input_text, capture_output=True, text=True, env=full_env, timeout=timeout,
+        cwd=settings.BASE_DIR, check=False,
+    )

@@ -1,0 +1,86 @@
+"""Write the demo world into the database through the services. Loading twice does nothing."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cairn.accounts import services as accounts
+from cairn.accounts.models import Organisation, SharingGroup, Unit, User
+from cairn.audit import services as audit
+from cairn.audit.choices import AuditAction
+from cairn.demo.models import DemoLoad
+from cairn.demo.world import WORLD_VERSION, World, build_world
+
+DEMO_PASSWORD = "cairn-demo-2026"
+# Every demo account shares one authenticator key so a tester adds it to an app once.
+# Demo only: real accounts enrol their own key at first sign-in.
+DEMO_TOTP_KEY_HEX = b"cairn-demo-totp-key!".hex()
+
+
+def demo_totp_secret_base32() -> str:
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+
+
+def demo_totp_code(at: float | None = None) -> str:
+    totp = TOTP(bytes.fromhex(DEMO_TOTP_KEY_HEX), step=30, digits=6)
+    totp.time = time.time() if at is None else at
+    return f"{totp.token():06d}"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    loaded: bool
+    summary: dict
+
+
+def load_demo(seed: int, world: World | None = None) -> LoadResult:
+    existing = DemoLoad.objects.filter(seed=seed, version=WORLD_VERSION).first()
+    if existing is not None:
+        return LoadResult(False, existing.summary)
+    world = world or build_world(seed)
+    with transaction.atomic():
+        orgs: dict[str, Organisation] = {}
+        for spec in world.organisations:
+            org = accounts.organisation_create(
+                actor=None, code=spec.code, name=spec.name, kind=spec.kind, jurisdiction=spec.jurisdiction,
+                region=spec.region, contact_point=spec.contact_point,
+            )
+            orgs[spec.code] = org
+            for unit_name, unit_kind in spec.units:
+                Unit.objects.create(organisation=org, name=unit_name, kind=unit_kind)
+        for group_spec in world.sharing_groups:
+            group = SharingGroup.objects.create(name=group_spec.name, kind=group_spec.kind,
+                                                description=group_spec.description)
+            group.members.set([orgs[c] for c in group_spec.members])
+            audit.record(action=AuditAction.CREATE, actor=None, obj=group, organisation=orgs["ntc"])
+        units = {(u.organisation.code, u.name): u for u in Unit.objects.select_related("organisation")}
+        created: list[User] = []
+        for spec in world.users:
+            created.append(
+                accounts.user_create(
+                    actor=None, username=spec.username, organisation_code=spec.organisation, roles=list(spec.roles),
+                    email=spec.email, first_name=spec.first_name, last_name=spec.last_name,
+                    unit=units.get((spec.organisation, spec.unit)) if spec.unit else None, job_title=spec.job_title,
+                )
+            )
+        # One Argon2 hash for the shared demo password, not one per account.
+        User.objects.filter(pk__in=[u.pk for u in created]).update(password=make_password(DEMO_PASSWORD))
+        TOTPDevice.objects.bulk_create(
+            [TOTPDevice(user=u, name="Demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True) for u in created]
+        )
+        summary = {
+            "organisations": len(orgs),
+            "sharing_groups": len(world.sharing_groups),
+            "users": len(created),
+            "hidden_people": len(world.people),
+            "hidden_groups": len(world.groups),
+        }
+        DemoLoad.objects.create(seed=seed, version=WORLD_VERSION, summary=summary)
+    return LoadResult(True, summary)

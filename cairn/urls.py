@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from cairn.api import api
+
+urlpatterns = [
+    path("", include("cairn.core.urls")),
+    path("", include("cairn.accounts.urls")),
+    path("audit/", include("cairn.audit.urls")),
+    path("staff/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "cairn.core.views.not_found"
+handler500 = "cairn.core.views.server_error"
