@@ -17,10 +17,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DATABASE_URL:
             parts = urlsplit(settings.DATABASE_URL)
-            where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
-            self.stdout.write(f"external PostgreSQL at {where} (DATABASE_URL)")
+            where = f"external PostgreSQL at {parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path} (DATABASE_URL)"
         else:
-            self.stdout.write(f"embedded PostgreSQL, data folder {embedded_pg.pgdata_dir()}")
+            where = f"embedded PostgreSQL, data folder {embedded_pg.pgdata_dir()}"
+        self.stdout.write(where)
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SHOW server_version")
@@ -28,5 +28,5 @@ class Command(BaseCommand):
                 cursor.execute("SELECT current_database()")
                 name = cursor.fetchone()[0]  # type: ignore[index]
         except OperationalError as exc:
-            raise CommandError(f"the database does not answer: {str(exc).strip().splitlines()[0]}") from exc
+            raise CommandError(f"{where} does not answer: {str(exc).strip().splitlines()[0]}") from exc
         self.stdout.write(f"database {name}, PostgreSQL {version}, reachable")
