@@ -11,6 +11,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from cairn.accounts.api import router as accounts_router
 from cairn.accounts.services import token_authenticate
+from cairn.intelligence.api import InvalidInput
+from cairn.intelligence.api import router as intelligence_router
 
 
 class TokenAuth(HttpBearer):
@@ -55,6 +57,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     return _error(request, 422, "invalid_input", "The request is not valid.", errors=exc.errors)
 
 
+@api.exception_handler(InvalidInput)
+def on_invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return _error(request, 422, "invalid_input", str(exc), errors=exc.errors)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 429: "too_many_requests"}
@@ -62,3 +69,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/", accounts_router)
+api.add_router("/", intelligence_router)

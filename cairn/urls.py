@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("cairn.core.urls")),
     path("", include("cairn.accounts.urls")),
     path("audit/", include("cairn.audit.urls")),
+    path("intelligence/", include("cairn.intelligence.urls")),
+    path("entities/", include("cairn.entities.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -14,5 +14,8 @@ def cairn(request: HttpRequest) -> dict[str, Any]:
     return {
         "cairn_node": settings.CAIRN_NODE_NAME,
         "can_view_audit_log": Capability.VIEW_AUDIT_LOG in caps,
+        "can_read_intelligence": Capability.READ_INTELLIGENCE in caps,
+        "can_submit_intelligence": Capability.SUBMIT_INTELLIGENCE in caps,
+        "can_supervise_intelligence": Capability.SUPERVISE_INTELLIGENCE in caps,
         "can_manage_accounts": Capability.MANAGE_ACCOUNTS in caps,
     }

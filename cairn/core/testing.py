@@ -44,6 +44,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 class SharingGroupFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SharingGroup
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Sharing group {n}")
 

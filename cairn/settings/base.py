@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "cairn.access",
     "cairn.accounts.apps.AccountsConfig",
     "cairn.audit",
+    "cairn.entities",
+    "cairn.intelligence",
     "cairn.demo",
 ]
 

@@ -8,6 +8,7 @@ HIDDEN (404: the page is not there for this user), REDIRECT (a 302 elsewhere).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,7 +18,7 @@ from cairn.accounts.choices import Role
 from cairn.api import api
 from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
 
-OK, SIGN_IN, HIDDEN, REDIRECT = "ok", "sign-in", "hidden", "redirect"
+OK, SIGN_IN, HIDDEN, REDIRECT, INVALID = "ok", "sign-in", "hidden", "redirect", "invalid"
 PERSONAS = ["anonymous", "no_role", *Role.values]
 
 
@@ -28,12 +29,17 @@ class Row:
     only: dict[str, str] = field(default_factory=dict)
     method: str = "get"
     kwargs: dict[str, object] = field(default_factory=dict)
+    body: dict[str, object] = field(default_factory=dict)
 
     def expected(self, persona: str) -> str:
         if persona == "anonymous":
             return self.anonymous
         return self.only.get(persona, self.signed_in)
 
+
+READERS = {r: OK for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO, Role.VICTIM_CARE,
+                           Role.FINANCIAL_INVESTIGATOR)}
+SUBMITTERS = {r: OK for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO)}
 
 PAGES: dict[str, Row] = {
     "core:home": Row(OK),
@@ -45,6 +51,23 @@ PAGES: dict[str, Row] = {
     "accounts:tokens": Row(OK),
     "accounts:token-revoke": Row(HIDDEN, method="post", kwargs={"token_id": 999999}),
     "audit:log": Row(HIDDEN, only={Role.AUDITOR: OK}),
+    "intelligence:list": Row(HIDDEN, only=READERS),
+    "intelligence:new": Row(HIDDEN, only=SUBMITTERS),
+    "intelligence:extract": Row(HIDDEN, only=SUBMITTERS, method="post"),
+    "intelligence:queue": Row(HIDDEN, only={Role.SUPERVISOR: OK}),
+    # Object pages for an id that does not exist are "not found" for everyone signed in;
+    # who sees which report is the dissemination matrix (test_intelligence_matrix.py).
+    "intelligence:detail": Row(HIDDEN, kwargs={"pk": 999999}),
+    "intelligence:edit": Row(HIDDEN, kwargs={"pk": 999999}),
+    "intelligence:review": Row(HIDDEN, kwargs={"pk": 999999}),
+    "intelligence:sanitise": Row(HIDDEN, kwargs={"pk": 999999}),
+    "intelligence:revision": Row(HIDDEN, kwargs={"pk": 999999, "number": 1}),
+    # A request with no reason goes back to the report page with a message, before any lookup.
+    "intelligence:request-access": Row(HIDDEN, method="post", kwargs={"pk": 999999},
+                                      only={r: REDIRECT for r in READERS}),
+    # An incomplete decision goes back to the queue with a message, before any lookup.
+    "intelligence:decide": Row(HIDDEN, method="post", kwargs={"pk": 999999}, only={Role.SUPERVISOR: REDIRECT}),
+    "entities:detail": Row(HIDDEN, kwargs={"pk": 999999}),
 }
 
 # Staff administration (Django admin): administrators only; a hidden page for everyone else.
@@ -52,6 +75,17 @@ STAFF = Row(HIDDEN, anonymous=REDIRECT, only={Role.ADMINISTRATOR: OK})
 
 API_OPERATIONS: dict[str, Row] = {
     "GET /api/v1/me": Row(OK),
+    "GET /api/v1/reports": Row(HIDDEN, only=READERS),
+    # A well-formed but invalid report: submitters get "invalid input", everyone else "not found".
+    "POST /api/v1/reports": Row(HIDDEN, only={r: INVALID for r in SUBMITTERS}, method="post", body={
+        "text": "", "source_evaluation": "9", "intelligence_assessment": "Z", "handling_code": "P"}),
+    "POST /api/v1/extract": Row(HIDDEN, only=SUBMITTERS, method="post", body={"text": "call 07700 900123"}),
+    "GET /api/v1/reports/{report_id}": Row(HIDDEN, kwargs={"report_id": 999999}),
+    "GET /api/v1/entities/{entity_id}": Row(HIDDEN, kwargs={"entity_id": 999999}),
+    "POST /api/v1/reports/{report_id}/access-requests": Row(HIDDEN, method="post", kwargs={"report_id": 999999},
+                                                            body={"reason": "Op Lantern"}),
+    "POST /api/v1/access-requests/{request_id}/decision": Row(HIDDEN, method="post", kwargs={"request_id": 999999},
+                                                              body={"grant": True, "reason": "agreed"}),
 }
 
 
@@ -97,6 +131,8 @@ def _outcome(status: int, location: str = "") -> str:
         return HIDDEN
     if status == 401:
         return SIGN_IN
+    if status == 422:
+        return INVALID
     if status == 302:
         return SIGN_IN if "/sign-in/" in location and "next=" in location else REDIRECT
     return f"status {status}"
@@ -127,8 +163,15 @@ def test_staff_pages_access(persona: str) -> None:
 def test_api_access(operation: str, persona: str) -> None:
     row = API_OPERATIONS[operation]
     method, path = operation.split(" ", 1)
-    response = getattr(_client_for(persona), method.lower())(path)
-    assert _outcome(response.status_code) == row.expected(persona)
+    path = path.format(**row.kwargs)
+    client = _client_for(persona)
+    if method == "POST":
+        response = client.post(path, data=json.dumps(row.body), content_type="application/json")
+    else:
+        response = client.get(path)
+    outcome = _outcome(response.status_code)
+    # Anonymous callers are asked to authenticate before anything else.
+    assert outcome == row.expected(persona), response.content
 
 
 @pytest.mark.django_db

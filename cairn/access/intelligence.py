@@ -1,0 +1,189 @@
+"""Who sees which intelligence: in full, as a flag, or not at all.
+
+The dissemination table (docs/access-control.md, DESIGN.md):
+
+| level        | originator | named sharing groups | other law enforcement | others |
+|--------------|------------|----------------------|-----------------------|--------|
+| shared       | full       | full                 | full                  | none   |
+| restricted   | full       | full                 | flag                  | none   |
+| confidential | full       | full                 | none                  | none   |
+
+A report awaiting supervisor review (source 3, assessment E, or handling C)
+is seen by its originator only. A granted access request shows one report in
+full to one named user. Everything below builds querysets; nothing here
+loads rows into Python to filter them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+
+from cairn.access.capabilities import Capability
+from cairn.access.policy import can
+from cairn.accounts.models import User
+from cairn.entities.models import Entity, Statement
+from cairn.intelligence.choices import AccessRequestStatus, Dissemination, ReviewState
+from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
+
+Report = IntelligenceReport
+_SharingLink = IntelligenceReport.sharing_groups.through
+
+
+def _reader(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and can(user, Capability.READ_INTELLIGENCE))
+
+
+def _full_q(user: User) -> Q:
+    org = user.organisation
+    released = ~Q(review_state=ReviewState.AWAITING)
+    in_named_group = Exists(
+        _SharingLink.objects.filter(intelligencereport_id=OuterRef("pk"), sharinggroup__members=org)
+    )
+    granted = Exists(
+        AccessRequest.unscoped_objects.filter(report_id=OuterRef("pk"), requester=user,
+                                              status=AccessRequestStatus.GRANTED)
+    )
+    wider = in_named_group
+    if org.is_law_enforcement:
+        wider = wider | Q(dissemination=Dissemination.SHARED)
+    return Q(organisation_id=org.pk) | (released & (wider | granted))
+
+
+def reports_visible_to(user: Any) -> QuerySet[Report]:
+    """Reports the user may read in full."""
+    if not _reader(user):
+        return Report.unscoped_objects.none()
+    return Report.unscoped_objects.filter(_full_q(user))
+
+
+def reports_flagged_to(user: Any) -> QuerySet[Report]:
+    """Reports the user may know exist (a flag) but not read: restricted, released, not theirs."""
+    if not _reader(user) or not user.organisation.is_law_enforcement:
+        return Report.unscoped_objects.none()
+    return Report.unscoped_objects.filter(
+        ~_full_q(user), dissemination=Dissemination.RESTRICTED
+    ).exclude(review_state=ReviewState.AWAITING)
+
+
+def report_access(user: Any, report_id: int) -> str:
+    """'full', 'flag' or 'none' for one report."""
+    if reports_visible_to(user).filter(pk=report_id).exists():
+        return "full"
+    if reports_flagged_to(user).filter(pk=report_id).exists():
+        return "flag"
+    return "none"
+
+
+def statements_visible_to(user: Any) -> QuerySet[Statement]:
+    if not _reader(user):
+        return Statement.unscoped_objects.none()
+    return Statement.unscoped_objects.filter(report__in=reports_visible_to(user).values("pk"))
+
+
+def entities_visible_to(user: Any) -> QuerySet[Entity]:
+    """Entities with at least one visible statement about them (or pointing at them)."""
+    if not _reader(user):
+        return Entity.unscoped_objects.none()
+    visible_reports = reports_visible_to(user).values("pk")
+    about = Statement.unscoped_objects.filter(entity_id=OuterRef("pk"), report__in=visible_reports)
+    pointing = Statement.unscoped_objects.filter(related_entity_id=OuterRef("pk"), report__in=visible_reports)
+    return Entity.unscoped_objects.filter(Exists(about) | Exists(pointing))
+
+
+def entities_flagged_to(user: Any) -> QuerySet[Entity]:
+    """Entities the user may know are the subject of restricted intelligence."""
+    if not _reader(user):
+        return Entity.unscoped_objects.none()
+    flagged = reports_flagged_to(user).values("pk")
+    return Entity.unscoped_objects.filter(
+        Exists(Statement.unscoped_objects.filter(entity_id=OuterRef("pk"), report__in=flagged))
+    )
+
+
+def revisions_visible_to(user: Any) -> QuerySet[ReportRevision]:
+    return ReportRevision.unscoped_objects.filter(report__in=reports_visible_to(user).values("pk"))
+
+
+def access_requests_visible_to(user: Any) -> QuerySet[AccessRequest]:
+    """Your own requests; and, for supervisors, the requests on your organisation's reports."""
+    if not _reader(user):
+        return AccessRequest.unscoped_objects.none()
+    q = Q(requester=user)
+    if can(user, Capability.SUPERVISE_INTELLIGENCE):
+        q |= Q(report__organisation_id=user.organisation_id)
+    return AccessRequest.unscoped_objects.filter(q)
+
+
+def can_supervise(user: Any, report: Report) -> bool:
+    return bool(_reader(user) and can(user, Capability.SUPERVISE_INTELLIGENCE)
+                and user.organisation_id == report.organisation_id)
+
+
+def can_edit(user: Any, report: Report) -> bool:
+    """The author, or a supervisor of the originating organisation."""
+    return bool(_reader(user) and user.organisation_id == report.organisation_id
+                and (report.author_id == user.pk or can(user, Capability.SUPERVISE_INTELLIGENCE)))
+
+
+@dataclass(frozen=True)
+class Flag:
+    """What a flag shows: intelligence exists on this subject, when, what kind, who holds it, whom to call."""
+
+    report_id: int
+    entity_id: int | None
+    created_at: datetime
+    occurred_on: Any
+    exploitation_types: list[str]
+    organisation: str
+    organisation_id: int
+    organisation_code: str
+    contact_point: str
+
+
+def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: list[int] | None = None) -> list[Flag]:
+    """Flags for restricted reports about the given entities (or the given reports)."""
+    if not _reader(user):
+        return []
+    reports = reports_flagged_to(user)
+    rows: list[Flag] = []
+    if entity_ids is not None:
+        qs = (
+            Statement.unscoped_objects.filter(entity_id__in=entity_ids, report__in=reports.values("pk"))
+            .values_list("report_id", "entity_id").distinct()
+        )
+        pairs = list(qs)
+        by_id = {r.pk: r for r in reports.filter(pk__in={p[0] for p in pairs}).select_related("organisation")}
+        for report_id, entity_id in sorted(pairs):
+            rows.append(_flag(by_id[report_id], entity_id))
+    if report_ids is not None:
+        for report in reports.filter(pk__in=report_ids).select_related("organisation"):
+            rows.append(_flag(report, None))
+    return rows
+
+
+def _flag(report: Report, entity_id: int | None) -> Flag:
+    org = report.organisation
+    return Flag(report.pk, entity_id, report.created_at, report.occurred_on, list(report.exploitation_types),
+                org.name, org.pk, org.code, org.contact_point)
+
+
+_VISIBLE = {
+    IntelligenceReport: reports_visible_to,
+    Statement: statements_visible_to,
+    Entity: entities_visible_to,
+    ReportRevision: revisions_visible_to,
+    AccessRequest: access_requests_visible_to,
+}
+
+
+def visible(model: type[Model], user: Any) -> QuerySet[Any]:
+    """``Model.objects.visible_to(user)`` lands here."""
+    try:
+        return _VISIBLE[model](user)  # type: ignore[index]
+    except KeyError:
+        raise LookupError(f"the access policy has no rule for {model.__name__}") from None

@@ -1,0 +1,36 @@
+"""Structural rules that keep the one access rule the only one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cairn.core.scoping import UnscopedQueryError
+from cairn.entities.models import Entity, Statement
+from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where bypassing the scope is allowed: the policy itself, the services that write, the demo generator.
+ALLOWED = {"access", "demo", "migrations", "tests", "core"}
+ALLOWED_FILES = {"services.py", "importer.py"}
+BYPASS = re.compile(r"\.(unscoped_objects|unscoped\(\))")
+
+
+def test_unscoped_access_only_where_allowed() -> None:
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if set(rel.parts) & ALLOWED or path.name in ALLOWED_FILES or path.name.startswith("bench"):
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if BYPASS.search(line):
+                offenders.append(f"{rel}:{n}: {line.strip()}")
+    assert not offenders, "reads that bypass the access policy:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize("model", [IntelligenceReport, Statement, Entity, ReportRevision, AccessRequest])
+def test_default_manager_refuses_unscoped_queries(model: type) -> None:
+    with pytest.raises(UnscopedQueryError, match="needs to know who is asking"):
+        model.objects.filter(pk=1)

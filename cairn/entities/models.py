@@ -1,0 +1,82 @@
+"""POLE entities and the statements that make them up.
+
+An entity is what its statements say. Every fact — a name, a date of birth,
+a phone used, an address lived at — is a Statement pointing at the report
+that asserted it, so a user sees an entity only through the statements of
+reports they may see, and merging or splitting entities never moves a fact
+from one report's reach to another's.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+
+from cairn.core.scoping import ScopedManager
+from cairn.entities.choices import EntityKind, Property, SubjectRole
+
+
+class Entity(models.Model):
+    """A person, organisation, location, object or event.
+
+    Selector entities (phone, email, vehicle, account, document, profile,
+    address) carry their normalised identifier in ``key`` and are shared: the
+    same phone in two organisations' reports is one entity, which is what
+    correlates them. People are one record per report mention until entity
+    resolution links them. The entity row holds no facts of its own.
+    """
+
+    kind = models.CharField(max_length=32, choices=EntityKind.choices)
+    key = models.CharField(max_length=300, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager["Entity"]()
+    unscoped_objects = models.Manager["Entity"]()
+
+    class Meta:
+        ordering = ["id"]
+        base_manager_name = "unscoped_objects"
+        default_manager_name = "unscoped_objects"
+        verbose_name_plural = "entities"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="entity_unique_selector_key",
+                                    condition=models.Q(key__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Statement(models.Model):
+    """One fact about an entity, as asserted by one report."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="statements")
+    report = models.ForeignKey("intelligence.IntelligenceReport", on_delete=models.PROTECT, related_name="statements")
+    prop = models.CharField(max_length=32, choices=Property.choices)
+    value = models.CharField(max_length=500, blank=True)
+    # The normalised value, for exact matching (E.164 phone, compact IBAN, name key...).
+    value_normalised = models.CharField(max_length=500, blank=True, db_index=True)
+    role = models.CharField(max_length=32, choices=SubjectRole.choices, blank=True)
+    related_entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_statements"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager["Statement"]()
+    unscoped_objects = models.Manager["Statement"]()
+
+    class Meta:
+        ordering = ["id"]
+        base_manager_name = "unscoped_objects"
+        default_manager_name = "unscoped_objects"
+        indexes = [
+            models.Index(fields=["entity", "report"], name="statement_entity_report_idx"),
+            models.Index(fields=["report", "prop"], name="statement_report_prop_idx"),
+            models.Index(fields=["related_entity"], name="statement_related_idx",
+                         condition=models.Q(related_entity__isnull=False)),
+            GinIndex(fields=["value_normalised"], name="statement_value_trgm", opclasses=["gin_trgm_ops"],
+                     condition=models.Q(prop="name")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prop} of entity {self.entity_id} from report {self.report_id}"

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from cairn.access.capabilities import Capability
+from cairn.access.policy import require
+from cairn.accounts.models import User
+from cairn.audit import services as audit
+from cairn.audit.choices import AuditAction
+from cairn.intelligence.selectors import entity_for_reading
+
+
+@login_required
+def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    require(user, Capability.READ_INTELLIGENCE)
+    view = entity_for_reading(actor=user, entity_id=pk)
+    if view is None:
+        raise Http404
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="entities.entity",
+        object_id=pk,
+        object_repr=view.label[:300],
+        request=request,
+        detail={"facts_from_reports": len(view.reports), "flags": len(view.flags)},
+    )
+    return render(request, "entities/detail.html", {"view": view})
