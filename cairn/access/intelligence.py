@@ -154,7 +154,7 @@ def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: lis
     if entity_ids is not None:
         qs = (
             Statement.unscoped_objects.filter(entity_id__in=entity_ids, report__in=reports.values("pk"))
-            .values_list("report_id", "entity_id").distinct()
+            .values_list("report_id", "entity_id").order_by().distinct()
         )
         pairs = list(qs)
         by_id = {r.pk: r for r in reports.filter(pk__in={p[0] for p in pairs}).select_related("organisation")}

@@ -14,6 +14,7 @@ class SignInForm(forms.Form):
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.helper = FormHelper()
+        self.helper.form_tag = False
         self.helper.layout = Layout(
             Field.text("username", field_width=Fluid.ONE_HALF),
             Field.text("password", field_width=Fluid.ONE_HALF),
@@ -35,6 +36,7 @@ class CodeForm(forms.Form):
             {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         )
         self.helper = FormHelper()
+        self.helper.form_tag = False
         self.helper.layout = Layout(Field.text("code", field_width=Fixed.TEN), Button("submit", "Sign in"))
 
     def clean_code(self) -> str:
@@ -47,4 +49,5 @@ class TokenForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.helper = FormHelper()
+        self.helper.form_tag = False
         self.helper.layout = Layout(Field.text("name", field_width=Fluid.ONE_HALF), Button("submit", "Create token"))

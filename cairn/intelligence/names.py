@@ -20,6 +20,7 @@ def name_matcher_for(user: User) -> NameMatcher:
         policy.statements_visible_to(user)
         .filter(prop=Property.NAME)
         .values_list("value", "entity_id")
+        .order_by()
         .distinct()[:MAX_NAMES]
     )
     return NameMatcher(list(names))

@@ -164,6 +164,7 @@ def path_person_flags(client: Client, user: User, world: World, level: str) -> s
     # The flag travels with the report's subjects: the phone entity carries it.
     flags = policy.flags_for(user, entity_ids=[_phone_entity_id(world, level)])
     visible = policy.entities_visible_to(user).filter(pk=_phone_entity_id(world, level)).exists()
+    assert len(flags) <= 1, "one flag per report and subject, however many statements it holds"
     return FULL if visible else FLAG if flags else NONE
 
 

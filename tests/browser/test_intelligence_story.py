@@ -1,0 +1,111 @@
+"""The intelligence story of issue 3, as the people in it would do it, in headless Chromium.
+
+An Aldermoor officer submits a report naming a phone on which Brackenridge
+holds restricted intelligence; a Brackenridge analyst sees the new report;
+the officer sees Brackenridge's flag and asks for access; Brackenridge's
+supervisor grants it; the officer then reads it; the audit log has each step.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cairn.accounts.choices import Role
+from cairn.audit.models import AuditEntry
+from cairn.core.testing import TEST_PASSWORD, OrganisationFactory, SharingGroupFactory, UserFactory, totp_code
+from cairn.intelligence import services
+from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.models import IntelligenceReport
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(browser, live_server, username: str):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/sign-in/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("#id_submit")
+    page.fill("#id_code", totp_code())
+    page.click("#id_submit")
+    page.wait_for_url(re.compile(r".*/$"))
+    return page
+
+
+def test_flag_request_grant_read(browser, live_server) -> None:
+    aldermoor = OrganisationFactory(code="aldermoor", name="Aldermoor Police")
+    brackenridge = OrganisationFactory(code="brackenridge", name="Brackenridge Constabulary",
+                                       contact_point="Brackenridge FIB, 0300 000 0000")
+    SharingGroupFactory(name="Northern Shires Regional Intelligence Cell", members=[aldermoor, brackenridge])
+    officer = UserFactory(username="officer.aldermoor", organisation=aldermoor, roles=[Role.OFFICER])
+    analyst = UserFactory(username="analyst.brackenridge", organisation=brackenridge, roles=[Role.ANALYST])
+    supervisor = UserFactory(username="supervisor.brackenridge", organisation=brackenridge, roles=[Role.SUPERVISOR])
+    held = services.report_submit(actor=supervisor, data=ReportInput(
+        text="CHIS reports that Dritan Hoxha runs girls from the Lotus sauna using 07700 900461.",
+        source_evaluation="1", intelligence_assessment="B", handling_code="P", dissemination="restricted",
+        exploitation_types=["sexual"],
+        subjects=[SubjectInput(kind="person", value="Dritan Hoxha", role="suspect"),
+                  SubjectInput(kind="phone", value="07700 900461", role="user", linked_to=0, relation="uses")],
+    ))
+
+    # 1. The officer submits a report; Cairn proposes the phone written another way.
+    page = sign_in(browser, live_server, officer.username)
+    page.click("text=Submit")
+    page.fill("#id_text", "Female at the Eastgate car wash gave her boss's number as +44 7700 900461.")
+    accept = page.locator('[data-testid="accept-+447700900461"]')
+    accept.wait_for()
+    accept.check()
+    page.locator("input[name=dissemination][value=shared]").check()
+    page.locator("input[name=exploitation_types][value=labour]").check()
+    page.click('[data-testid="submit-report"]')
+    page.wait_for_selector('[data-testid="report-reference"]')
+    reference = page.inner_text('[data-testid="report-reference"]')
+    new = IntelligenceReport.unscoped_objects.get(reference=reference)
+    assert new.dissemination == "shared"
+
+    # 2. From the phone, the officer sees Brackenridge's flag — not its text.
+    page.click('[data-testid="subjects"] a:has-text("+44 7700 900461")')
+    flag = page.locator('[data-testid="flag"]')
+    assert "Brackenridge Constabulary holds restricted intelligence" in flag.inner_text()
+    assert "Lotus sauna" not in page.content()
+    page.click('[data-testid="flag"] a:has-text("request access")')
+    assert "0300 000 0000" in page.inner_text('[data-testid="flag-contact"]')
+    page.fill("#id_reason", "Op Eastgate, ref AP/123: the phone is the car wash controller's.")
+    page.click('[data-testid="request-access"]')
+    assert "pending" in page.inner_text('[data-testid="request-status"]')
+
+    # 3. The Brackenridge analyst can read the officer's new (shared) report.
+    other = sign_in(browser, live_server, analyst.username)
+    other.goto(f"/intelligence/{new.pk}/")
+    assert "Eastgate car wash" in other.inner_text('[data-testid="report-text"]')
+
+    # 4. The Brackenridge supervisor grants the request for the named officer.
+    boss = sign_in(browser, live_server, supervisor.username)
+    boss.click("text=Supervisor queue")
+    card = boss.locator('[data-testid="access-request"]')
+    assert officer.username in card.inner_text() or officer.get_full_name() in card.inner_text()
+    card.locator("input[value=grant]").check()
+    card.locator("input[name=reason]").fill("Joint tasking agreed with Aldermoor")
+    card.locator('[data-testid="decide"]').click()
+    boss.wait_for_selector("text=Request granted")
+
+    # 5. The officer now reads Brackenridge's report in full.
+    page.goto(f"/intelligence/{held.pk}/")
+    assert "Lotus sauna" in page.inner_text('[data-testid="report-text"]')
+
+    # 6. The audit log has every step.
+    actions = list(AuditEntry.objects.order_by("id").values_list("actor_username", "action", "object_type"))
+    assert (officer.username, "create", "intelligence.report") in actions
+    assert (officer.username, "view", "entities.entity") in actions
+    assert (officer.username, "create", "intelligence.access_request") in actions
+    assert (analyst.username, "view", "intelligence.report") in actions
+    assert (supervisor.username, "access_decision", "intelligence.access_request") in actions
+    assert (supervisor.username, "disclose", "intelligence.report") in actions
+    full_views = AuditEntry.objects.filter(actor_username=officer.username, action="view", object_id=str(held.pk))
+    assert {e.detail.get("access") for e in full_views} == {"flag", "full"}
+    disclosure = AuditEntry.objects.get(action="disclose", object_id=str(held.pk))
+    assert disclosure.detail["recipient"] == officer.username and disclosure.reason
