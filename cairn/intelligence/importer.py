@@ -511,7 +511,8 @@ def import_reports(
     """Import reports from JSON Lines, all or nothing.
 
     ``lines`` is read twice (check, then write) so that a large file is never held in memory: pass a
-    list, or a :class:`JsonlFile`. A one-shot iterator is first copied into a list. Raises
+    list, or a :class:`JsonlFile`. A one-shot iterator is first copied into a list, and a single string
+    is split into lines. Raises
     PermissionDenied if the actor may not submit intelligence, ValidationError for a bad
     ``source_system``, and ImportFileError if the file is not UTF-8 text. Every problem inside the
     file is a Rejection in the result, and then nothing is written.
@@ -521,7 +522,10 @@ def import_reports(
     source_system = clean_text(source_system)
     if len(source_system) > MAX_REFERENCE:
         raise ValidationError({"source_system": f"At most {MAX_REFERENCE} characters."})
-    if iter(lines) is lines:
+    if isinstance(lines, str):
+        # The whole text in one string. Not splitlines(): JSON strings may hold U+2028 unescaped.
+        lines = lines.split("\n")
+    elif iter(lines) is lines:
         lines = list(lines)
     # Lines already in memory are parsed once; a file is read again for writing rather than held.
     kept: list[_Line] | None = [] if isinstance(lines, list) else None

@@ -117,9 +117,14 @@ def _clean_subject(s: SubjectInput, index: int, count: int, errors: dict[str, st
             s.kind = "person"
             s.entity_kind = EntityKind.PERSON
             s.name_key = name_key(s.value)
+            if not s.name_key:
+                errors[f"{prefix}.value"] = f"'{s.value}' is not a name."
         else:
             s.entity_kind = EntityKind.LOCATION
-            s.key = normalise(SelectorKind.ADDRESS, s.value) if s.value else None
+            try:
+                s.key = normalise(SelectorKind.ADDRESS, s.value)
+            except NormaliseError as exc:
+                errors[f"{prefix}.value"] = str(exc)
     else:
         from cairn.entities.choices import SELECTOR_ENTITY_KIND
 
@@ -199,6 +204,14 @@ def validate(data: ReportInput) -> ReportInput:
     return data
 
 
+def _optional_int(raw: Any, name: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValidationError({name: f"'{raw}' is not a whole number."})
+    return raw
+
+
 def subject_from_dict(raw: Any) -> SubjectInput:
     if not isinstance(raw, dict):
         raise ValidationError({"subjects": "Each subject must be an object."})
@@ -208,7 +221,7 @@ def subject_from_dict(raw: Any) -> SubjectInput:
         role=str(raw.get("role") or SubjectRole.OTHER),
         date_of_birth=str(raw.get("date_of_birth") or ""),
         nationality=str(raw.get("nationality") or ""),
-        known_entity_id=raw.get("known_entity_id"),
-        linked_to=raw.get("linked_to"),
+        known_entity_id=_optional_int(raw.get("known_entity_id"), "known_entity_id"),
+        linked_to=_optional_int(raw.get("linked_to"), "linked_to"),
         relation=str(raw.get("relation") or ""),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVectorField
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 
 from cairn.core.scoping import ScopedManager
@@ -75,7 +75,10 @@ class IntelligenceReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    search_vector = SearchVectorField(null=True, editable=False)
+    # Kept by PostgreSQL itself, so no write path can forget it.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("text", config="english"), output_field=SearchVectorField(), db_persist=True
+    )
 
     objects = ScopedManager["IntelligenceReport"]()
     unscoped_objects = models.Manager["IntelligenceReport"]()

@@ -7,12 +7,10 @@ runs in one transaction and records its audit event in it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -61,49 +59,67 @@ def _next_reference(org_code: str, count: int = 1) -> list[str]:
     return [f"{org_code.upper()[:6]}-{year}-{n:07d}" for n in numbers]
 
 
-def _snapshot(report: IntelligenceReport) -> dict[str, Any]:
+def _snapshot(report: IntelligenceReport, group_names: list[str] | None = None) -> dict[str, Any]:
     data = {f: getattr(report, f) for f in SNAPSHOT_FIELDS}
     data["occurred_on"] = report.occurred_on.isoformat() if report.occurred_on else None
-    data["sharing_groups"] = sorted(report.sharing_groups.values_list("name", flat=True)) if report.pk else []
+    if group_names is None:
+        group_names = list(report.sharing_groups.values_list("name", flat=True))
+    data["sharing_groups"] = sorted(group_names)
     return data
 
 
-def _sharing_groups(ids: Iterable[int]) -> list[SharingGroup]:
+def _sharing_groups(ids: Iterable[int], organisation_id: int) -> list[SharingGroup]:
+    """The named groups, each one the originating organisation belongs to."""
     ids = list(dict.fromkeys(ids))
-    groups = list(SharingGroup.objects.filter(pk__in=ids))
+    groups = list(SharingGroup.objects.filter(pk__in=ids, members__id=organisation_id))
     if len(groups) != len(ids):
-        raise ValidationError({"sharing_group_ids": "One or more sharing groups do not exist."})
+        raise ValidationError({"sharing_group_ids": "Name only sharing groups your organisation belongs to."})
     return groups
 
 
-@dataclass
-class _Pending:
-    """Rows for one report, collected before a bulk insert."""
+def _resolve_entities(*, actor: User, subjects: list[SubjectInput]) -> list[Entity]:
+    """The entity for every subject of a batch, in a handful of queries whatever the batch size.
 
-    statements: list[Statement]
-
-
-def _subject_statements(
-    *, actor: User, report: IntelligenceReport, subjects: list[SubjectInput], entity_cache: dict[tuple[str, str], Entity]
-) -> list[Statement]:
-    """Entities for a report's subjects (shared by normalised key) and the statements about them."""
-    statements: list[Statement] = []
-    entities: list[Entity] = []
+    Selector entities are shared by normalised key (that is what correlates two
+    organisations' reports); people and organisations get a record per mention
+    until entity resolution links them.
+    """
+    known_ids = {s.known_entity_id for s in subjects if s.known_entity_id is not None}
+    known: dict[int, Entity] = {}
+    if known_ids:
+        # Only an entity the submitter can already see may be linked by id.
+        known = {e.pk: e for e in policy.entities_visible_to(actor).filter(pk__in=known_ids)}
+        missing = known_ids - set(known)
+        if missing:
+            raise ValidationError({"subjects": f"Entity {min(missing)} is not one you can link to."})
+    keys = {(s.entity_kind, s.key) for s in subjects if s.known_entity_id is None and s.key}
+    by_key: dict[tuple[str, str], Entity] = {}
+    if keys:
+        kinds = {k for k, _ in keys}
+        values = {v for _, v in keys}
+        # ON CONFLICT DO NOTHING: two submissions naming the same new phone at once both succeed.
+        Entity.unscoped_objects.bulk_create([Entity(kind=k, key=v) for k, v in keys], ignore_conflicts=True)
+        for e in Entity.unscoped_objects.filter(kind__in=kinds, key__in=values):
+            by_key[(e.kind, e.key or "")] = e
+    fresh = [Entity(kind=s.entity_kind) for s in subjects if s.known_entity_id is None and not s.key]
+    Entity.unscoped_objects.bulk_create(fresh)
+    fresh_iter = iter(fresh)
+    out: list[Entity] = []
     for s in subjects:
-        entity: Entity | None = None
         if s.known_entity_id is not None:
-            # Only an entity the submitter can already see may be linked by id.
-            entity = policy.entities_visible_to(actor).filter(pk=s.known_entity_id, kind=s.entity_kind).first()
-            if entity is None:
-                raise ValidationError({"subjects": f"Entity {s.known_entity_id} is not one you can link to."})
+            out.append(known[s.known_entity_id])
         elif s.key:
-            entity = entity_cache.get((s.entity_kind, s.key))
-            if entity is None:
-                entity, _ = Entity.unscoped_objects.get_or_create(kind=s.entity_kind, key=s.key)
-                entity_cache[(s.entity_kind, s.key)] = entity
+            out.append(by_key[(s.entity_kind, s.key)])
         else:
-            entity = Entity.unscoped_objects.create(kind=s.entity_kind)
-        entities.append(entity)
+            out.append(next(fresh_iter))
+    return out
+
+
+def _subject_statements(*, report: IntelligenceReport, subjects: list[SubjectInput], entities: list[Entity]
+                        ) -> list[Statement]:
+    """The statements one report makes about its subjects."""
+    statements: list[Statement] = []
+    for s, entity in zip(subjects, entities, strict=True):
         statements.append(Statement(entity=entity, report=report, prop=Property.SUBJECT, role=s.role, value=s.value,
                                     value_normalised=s.key or s.name_key))
         if s.entity_kind in {EntityKind.PERSON, EntityKind.ORGANISATION}:
@@ -123,12 +139,6 @@ def _subject_statements(
             statements.append(Statement(entity=entity, report=report, prop=s.relation,
                                         related_entity=entities[s.linked_to]))
     return statements
-
-
-def _update_search_vector(report_ids: list[int]) -> None:
-    IntelligenceReport.unscoped_objects.filter(pk__in=report_ids).update(
-        search_vector=SearchVector("text", config="english")
-    )
 
 
 def report_submit(*, actor: User, data: ReportInput) -> IntelligenceReport:
@@ -166,18 +176,23 @@ def report_submit_many(*, actor: User, items: list[ReportInput], audit_detail: d
         links = []
         statements: list[Statement] = []
         revisions: list[ReportRevision] = []
-        cache: dict[tuple[str, str], Entity] = {}
+        entities = _resolve_entities(actor=actor, subjects=[s for d in items for s in d.subjects])
+        groups = {g.pk: g for g in _sharing_groups({i for d in items for i in d.sharing_group_ids}, org.pk)}
+        offset = 0
         for data, report in zip(items, reports, strict=True):
-            for group in _sharing_groups(data.sharing_group_ids):
-                links.append(IntelligenceReport.sharing_groups.through(intelligencereport=report, sharinggroup=group))
-            statements += _subject_statements(actor=actor, report=report, subjects=data.subjects, entity_cache=cache)
-            snapshot = _snapshot(report) | {"sharing_groups": sorted(str(i) for i in data.sharing_group_ids)}
+            for group_id in dict.fromkeys(data.sharing_group_ids):
+                links.append(IntelligenceReport.sharing_groups.through(intelligencereport=report,
+                                                                       sharinggroup=groups[group_id]))
+            count = len(data.subjects)
+            statements += _subject_statements(report=report, subjects=data.subjects,
+                                              entities=entities[offset:offset + count])
+            offset += count
+            snapshot = _snapshot(report, [groups[i].name for i in data.sharing_group_ids])
             revisions.append(ReportRevision(report=report, number=1, snapshot=snapshot, changed_by=actor,
                                             changed_at=now, reason="submitted"))
         IntelligenceReport.sharing_groups.through.objects.bulk_create(links)
         Statement.unscoped_objects.bulk_create(statements)
         ReportRevision.unscoped_objects.bulk_create(revisions)
-        _update_search_vector([r.pk for r in reports])
         audit.record_many(
             audit.AuditEvent(action=AuditAction.CREATE, actor=actor, object_type="intelligence.report",
                              object_id=str(r.pk), object_repr=r.reference, subject_organisation=org,
@@ -215,8 +230,7 @@ def _new_revision(*, actor: User, report: IntelligenceReport, data: ReportInput,
     report.revision += 1
     report.updated_at = timezone.now()
     report.save()
-    report.sharing_groups.set(_sharing_groups(data.sharing_group_ids))
-    _update_search_vector([report.pk])
+    report.sharing_groups.set(_sharing_groups(data.sharing_group_ids, report.organisation_id))
     after = _snapshot(report)
     ReportRevision.unscoped_objects.create(report=report, number=report.revision, snapshot=after, changed_by=actor,
                                            changed_at=report.updated_at, reason=reason)
@@ -295,7 +309,7 @@ def sanitised_version_create(*, actor: User, report: IntelligenceReport, text: s
             review_state=ReviewState.REVIEWED, reviewed_by=actor, reviewed_at=now, review_date=report.review_date,
             sanitised_from=report, sanitisation_authorised_by=actor,
         )
-        version.sharing_groups.set(_sharing_groups(data.sharing_group_ids))
+        version.sharing_groups.set(_sharing_groups(data.sharing_group_ids, report.organisation_id))
         statements = []
         for st in keep:
             statements.append(Statement(entity=st.entity, report=version, prop=Property.SUBJECT, role=st.role,
@@ -304,7 +318,6 @@ def sanitised_version_create(*, actor: User, report: IntelligenceReport, text: s
                 statements.append(Statement(entity=st.entity, report=version, prop=Property.IDENTIFIER,
                                             value=st.value, value_normalised=st.entity.key))
         Statement.unscoped_objects.bulk_create(statements)
-        _update_search_vector([version.pk])
         ReportRevision.unscoped_objects.create(report=version, number=1, snapshot=_snapshot(version),
                                                changed_by=actor, changed_at=now, reason="sanitised version authorised")
         audit.record(action=AuditAction.CREATE, actor=actor, obj=version, object_type="intelligence.report",
@@ -371,12 +384,6 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
                          detail={"recipient": request.requester.username,
                                  "recipient_organisation": request.requester.organisation.code})
     return request
-
-
-def report_input_as_dict(data: ReportInput) -> dict[str, Any]:
-    out = asdict(data)
-    out["occurred_on"] = data.occurred_on.isoformat() if isinstance(data.occurred_on, date) else None
-    return out
 
 
 __all__ = [
