@@ -29,6 +29,7 @@ from cairn.intelligence.schemas import (
     EntityOut,
     ErrorOut,
     ExtractIn,
+    ImportOut,
     ReportIn,
     ReportOut,
     ReportSummaryOut,
@@ -195,3 +196,34 @@ def extract_subjects(request: HttpRequest, payload: ExtractIn) -> list[dict[str,
     _need(user, Capability.SUBMIT_INTELLIGENCE)
     return [c.__dict__ for c in extract(payload.text, matcher=name_matcher_for(user))]
 
+
+
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+
+
+@router.post("/report-imports", response={200: ImportOut, 404: ErrorOut, 413: ErrorOut, 422: ImportOut},
+             summary="Import a JSONL file of reports (3x5x2 or legacy 5x5x5): all lines or none",
+             openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                                            "required": True}})
+def import_reports_api(request: HttpRequest, source_system: str = "", dry_run: bool = False) -> Any:
+    """The body is the file itself, one JSON report per line; docs/import-format.md describes a line."""
+    from cairn.intelligence.importer import ImportFileError, import_reports
+
+    user = _user(request)
+    _need(user, Capability.SUBMIT_INTELLIGENCE)
+    if len(request.body) > MAX_IMPORT_BYTES:
+        raise HttpError(413, f"Send at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB per request; split the file.")
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(422, "The file is not UTF-8 text.") from exc
+    try:
+        result = import_reports(actor=user, lines=text.split("\n"), source_system=source_system, dry_run=dry_run,
+                                file_name="api upload")
+    except PermissionDenied as exc:
+        raise HttpError(404, "Not found.") from exc
+    except (ValidationError, ImportFileError) as exc:
+        raise HttpError(422, str(exc)) from exc
+    body = {"imported": result.imported, "dry_run": result.dry_run, "references": result.references,
+            "rejected": [{"line": r.line, "field": r.field, "message": r.message} for r in result.rejected]}
+    return (422, body) if result.rejected else (200, body)

@@ -132,3 +132,16 @@ class ExtractIn(Schema):
 class ErrorOut(Schema):
     code: str
     message: str
+
+
+class RejectionOut(Schema):
+    line: int
+    field: str
+    message: str
+
+
+class ImportOut(Schema):
+    imported: int
+    dry_run: bool
+    references: list[str]
+    rejected: list[RejectionOut]

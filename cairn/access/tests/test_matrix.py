@@ -81,6 +81,9 @@ API_OPERATIONS: dict[str, Row] = {
         "text": "", "source_evaluation": "9", "intelligence_assessment": "Z", "handling_code": "P"}),
     "POST /api/v1/extract": Row(HIDDEN, only=SUBMITTERS, method="post", body={"text": "call 07700 900123"}),
     "GET /api/v1/reports/{report_id}": Row(HIDDEN, kwargs={"report_id": 999999}),
+    # A file with one bad line: submitters get its rejections, everyone else "not found".
+    "POST /api/v1/report-imports": Row(HIDDEN, only={r: INVALID for r in SUBMITTERS}, method="post",
+                                       body={"text": ""}),
     "GET /api/v1/entities/{entity_id}": Row(HIDDEN, kwargs={"entity_id": 999999}),
     "POST /api/v1/reports/{report_id}/access-requests": Row(HIDDEN, method="post", kwargs={"report_id": 999999},
                                                             body={"reason": "Op Lantern"}),
