@@ -36,7 +36,10 @@ class VerifiedSessionAuth(SessionAuth):
 api = NinjaAPI(
     title="Cairn API",
     version="1",
-    description="Shared intelligence and case coordination. Every read honours the access policy; every call is audited where the data is sensitive.",
+    description=(
+        "Shared intelligence and case coordination. Every read honours the access policy; "
+        "every call that touches sensitive data is audited."
+    ),
     auth=[TokenAuth(), VerifiedSessionAuth()],
     urls_namespace="api",
 )
@@ -48,8 +51,12 @@ def _error(request: HttpRequest, status: int, code: str, message: str, **extra: 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "not_authenticated",
-                  "Send a valid API token as 'Authorization: Bearer <token>' (tokens are issued at /account/tokens/).")
+    return _error(
+        request,
+        401,
+        "not_authenticated",
+        "Send a valid API token as 'Authorization: Bearer <token>' (tokens are issued at /account/tokens/).",
+    )
 
 
 @api.exception_handler(ValidationError)

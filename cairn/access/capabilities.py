@@ -11,7 +11,10 @@ class Capability(models.TextChoices):
     SUBMIT_INTELLIGENCE = "submit_intelligence", "Submit intelligence reports"
     READ_INTELLIGENCE = "read_intelligence", "Read intelligence as far as its dissemination allows"
     SEARCH = "search", "Search people, selectors and reports across organisations"
-    SUPERVISE_INTELLIGENCE = "supervise_intelligence", "Grade, sanitise and authorise intelligence; decide access requests"
+    SUPERVISE_INTELLIGENCE = (
+        "supervise_intelligence",
+        "Grade, sanitise and authorise intelligence; decide access requests",
+    )
     ANALYSE_NETWORKS = "analyse_networks", "Link, resolve and chart networks"
     RUN_OPERATIONS = "run_operations", "Run operations and case conferences"
     MANAGE_VICTIMS = "manage_victims", "Record potential victims and referral decisions"

@@ -34,8 +34,9 @@ _SharingLink = IntelligenceReport.sharing_groups.through
 
 
 def _reader(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and can(user, Capability.READ_INTELLIGENCE))
+    return bool(
+        user is not None and user.is_authenticated and user.is_active and can(user, Capability.READ_INTELLIGENCE)
+    )
 
 
 def _full_q(user: User) -> Q:
@@ -45,13 +46,14 @@ def _full_q(user: User) -> Q:
         _SharingLink.objects.filter(intelligencereport_id=OuterRef("pk"), sharinggroup__members=org)
     )
     granted = Exists(
-        AccessRequest.unscoped_objects.filter(report_id=OuterRef("pk"), requester=user,
-                                              status=AccessRequestStatus.GRANTED)
+        AccessRequest.unscoped_objects.filter(
+            report_id=OuterRef("pk"), requester=user, status=AccessRequestStatus.GRANTED
+        )
     )
-    wider = in_named_group
+    wider = Q(in_named_group) | Q(granted)
     if org.is_law_enforcement:
-        wider = wider | Q(dissemination=Dissemination.SHARED)
-    return Q(organisation_id=org.pk) | (released & (wider | granted))
+        wider |= Q(dissemination=Dissemination.SHARED)
+    return Q(organisation_id=org.pk) | (released & wider)
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:
@@ -65,9 +67,9 @@ def reports_flagged_to(user: Any) -> QuerySet[Report]:
     """Reports the user may know exist (a flag) but not read: restricted, released, not theirs."""
     if not _reader(user) or not user.organisation.is_law_enforcement:
         return Report.unscoped_objects.none()
-    return Report.unscoped_objects.filter(
-        ~_full_q(user), dissemination=Dissemination.RESTRICTED
-    ).exclude(review_state=ReviewState.AWAITING)
+    return Report.unscoped_objects.filter(~_full_q(user), dissemination=Dissemination.RESTRICTED).exclude(
+        review_state=ReviewState.AWAITING
+    )
 
 
 def report_access(user: Any, report_id: int) -> str:
@@ -120,14 +122,20 @@ def access_requests_visible_to(user: Any) -> QuerySet[AccessRequest]:
 
 
 def can_supervise(user: Any, report: Report) -> bool:
-    return bool(_reader(user) and can(user, Capability.SUPERVISE_INTELLIGENCE)
-                and user.organisation_id == report.organisation_id)
+    return bool(
+        _reader(user)
+        and can(user, Capability.SUPERVISE_INTELLIGENCE)
+        and user.organisation_id == report.organisation_id
+    )
 
 
 def can_edit(user: Any, report: Report) -> bool:
     """The author, or a supervisor of the originating organisation."""
-    return bool(_reader(user) and user.organisation_id == report.organisation_id
-                and (report.author_id == user.pk or can(user, Capability.SUPERVISE_INTELLIGENCE)))
+    return bool(
+        _reader(user)
+        and user.organisation_id == report.organisation_id
+        and (report.author_id == user.pk or can(user, Capability.SUPERVISE_INTELLIGENCE))
+    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,9 @@ def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: lis
     if entity_ids is not None:
         qs = (
             Statement.unscoped_objects.filter(entity_id__in=entity_ids, report__in=reports.values("pk"))
-            .values_list("report_id", "entity_id").order_by().distinct()
+            .values_list("report_id", "entity_id")
+            .order_by()
+            .distinct()
         )
         pairs = list(qs)
         by_id = {r.pk: r for r in reports.filter(pk__in={p[0] for p in pairs}).select_related("organisation")}
@@ -168,8 +178,17 @@ def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: lis
 
 def _flag(report: Report, entity_id: int | None) -> Flag:
     org = report.organisation
-    return Flag(report.pk, entity_id, report.created_at, report.occurred_on, list(report.exploitation_types),
-                org.name, org.pk, org.code, org.contact_point)
+    return Flag(
+        report.pk,
+        entity_id,
+        report.created_at,
+        report.occurred_on,
+        list(report.exploitation_types),
+        org.name,
+        org.pk,
+        org.code,
+        org.contact_point,
+    )
 
 
 _VISIBLE = {

@@ -44,7 +44,9 @@ class CodeForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="Token name", max_length=100, help_text="Say what will use it, for example 'force RMS sync'.")
+    name = forms.CharField(
+        label="Token name", max_length=100, help_text="Say what will use it, for example 'force RMS sync'."
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

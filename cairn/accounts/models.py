@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 
 from cairn.accounts.choices import (
     Jurisdiction,
@@ -107,9 +108,7 @@ class User(AbstractUser):
     class Meta:
         ordering = ["username"]
         constraints = [
-            models.UniqueConstraint(
-                models.functions.Lower("username"), name="user_username_unique_case_insensitive"
-            ),
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_case_insensitive"),
         ]
 
     def clean(self) -> None:

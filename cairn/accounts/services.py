@@ -128,8 +128,13 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice) -> None:
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        audit.record(action=AuditAction.CHANGE, actor=user, obj=device, object_repr="TOTP enrolled",
-                     subject_organisation=user.organisation)
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=user,
+            obj=device,
+            object_repr="TOTP enrolled",
+            subject_organisation=user.organisation,
+        )
 
 
 @dataclass(frozen=True)
@@ -164,8 +169,13 @@ def token_revoke(*, actor: User, token: ApiToken) -> None:
     with transaction.atomic():
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(action=AuditAction.CHANGE, actor=actor, obj=token, object_repr=f"revoked {token}",
-                     subject_organisation=actor.organisation)
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            obj=token,
+            object_repr=f"revoked {token}",
+            subject_organisation=actor.organisation,
+        )
 
 
 def token_authenticate(secret: str) -> User | None:

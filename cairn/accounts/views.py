@@ -33,7 +33,9 @@ PENDING_NEXT = "cairn_pending_next"
 PENDING_SECONDS = 300
 
 
-def locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Axes calls this when an account is locked after repeated failures."""
     for key in (PENDING_USER, PENDING_SINCE, PENDING_NEXT):
         request.session.pop(key, None)
@@ -90,8 +92,9 @@ def _finish_sign_in(request: HttpRequest, user: User, device: Any) -> HttpRespon
         request.session.pop(key, None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
-    audit.record(action=AuditAction.SIGN_IN, actor=user, obj=user, request=request,
-                 subject_organisation=user.organisation)
+    audit.record(
+        action=AuditAction.SIGN_IN, actor=user, obj=user, request=request, subject_organisation=user.organisation
+    )
     return HttpResponseRedirect(target)
 
 
@@ -164,8 +167,13 @@ def enrol(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         assert isinstance(request.user, User)
-        audit.record(action=AuditAction.SIGN_OUT, actor=request.user, obj=request.user, request=request,
-                     subject_organisation=request.user.organisation)
+        audit.record(
+            action=AuditAction.SIGN_OUT,
+            actor=request.user,
+            obj=request.user,
+            request=request,
+            subject_organisation=request.user.organisation,
+        )
     logout(request)
     messages.success(request, "You have signed out.")
     return redirect("accounts:sign-in")

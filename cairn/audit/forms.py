@@ -9,10 +9,12 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="Username", required=False, max_length=150)
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any")] + list(AuditAction.choices))
     object_type = forms.CharField(label="Object type", required=False, max_length=64)
-    date_from = forms.DateField(label="From (YYYY-MM-DD)", required=False,
-                                error_messages={"invalid": "Enter the date as YYYY-MM-DD."})
-    date_to = forms.DateField(label="To (YYYY-MM-DD)", required=False,
-                              error_messages={"invalid": "Enter the date as YYYY-MM-DD."})
+    date_from = forms.DateField(
+        label="From (YYYY-MM-DD)", required=False, error_messages={"invalid": "Enter the date as YYYY-MM-DD."}
+    )
+    date_to = forms.DateField(
+        label="To (YYYY-MM-DD)", required=False, error_messages={"invalid": "Enter the date as YYYY-MM-DD."}
+    )
 
     def clean(self) -> dict:
         data = super().clean() or {}

@@ -186,8 +186,11 @@ def verify_chain() -> ChainReport:
     checked = 0
     for entry in _stream():
         if entry.prev_hash != prev:
-            return ChainReport(checked, entry.id, "its previous-hash does not match the entry before it "
-                               "(an entry was removed, inserted or re-ordered)")
+            return ChainReport(
+                checked,
+                entry.id,
+                "its previous-hash does not match the entry before it (an entry was removed, inserted or re-ordered)",
+            )
         if entry_hash(entry) != entry.hash:
             return ChainReport(checked, entry.id, "its contents do not match its hash (the entry was altered)")
         prev = entry.hash

@@ -94,13 +94,20 @@ def verified_client(user: User) -> Client:
     return client
 
 
-def run_cli(*args: str, input_text: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, input_text: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the ``cairn`` command as a user would, against the test database."""
     full_env = {**os.environ, "CAIRN_DB_NAME": connection.settings_dict["NAME"], **(env or {})}
     full_env.pop("DJANGO_SETTINGS_MODULE", None)
     cairn = os.path.join(os.path.dirname(sys.executable), "cairn")
     return subprocess.run(
-        [cairn, *args], input=input_text, capture_output=True, text=True, env=full_env, timeout=timeout,
-        cwd=settings.BASE_DIR, check=False,
+        [cairn, *args],
+        input=input_text,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=settings.BASE_DIR,
+        check=False,
     )

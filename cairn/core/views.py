@@ -12,9 +12,7 @@ from cairn.access.policy import capabilities
 def home(request: HttpRequest) -> HttpResponse:
     caps = capabilities(request.user)
     rows = [
-        {"label": cap.label, "available": cap in AVAILABLE_NOW, "code": cap.value}
-        for cap in Capability
-        if cap in caps
+        {"label": cap.label, "available": cap in AVAILABLE_NOW, "code": cap.value} for cap in Capability if cap in caps
     ]
     return render(request, "core/home.html", {"capability_rows": rows})
 

@@ -15,7 +15,9 @@ from cairn.accounts import services as accounts
 from cairn.accounts.models import Organisation, SharingGroup, Unit, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
+from cairn.demo.intelligence import DEFAULT_REPORTS, load_reports, world_reports
 from cairn.demo.models import DemoLoad
+from cairn.demo.story import add_story
 from cairn.demo.world import WORLD_VERSION, World, build_world
 
 DEMO_PASSWORD = "cairn-demo-2026"
@@ -40,7 +42,7 @@ class LoadResult:
     summary: dict
 
 
-def load_demo(seed: int, world: World | None = None) -> LoadResult:
+def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT_REPORTS) -> LoadResult:
     existing = DemoLoad.objects.filter(seed=seed, version=WORLD_VERSION).first()
     if existing is not None:
         return LoadResult(False, existing.summary)
@@ -75,12 +77,23 @@ def load_demo(seed: int, world: World | None = None) -> LoadResult:
         TOTPDevice.objects.bulk_create(
             [TOTPDevice(user=u, name="Demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True) for u in created]
         )
+        # Intelligence: the generated reports, each submitted as its author, then the supervisors' reviews,
+        # then the fixed story of the walk-through.
+        by_username = {u.username: u for u in created}
+        intelligence = load_reports(world_reports(world, n_reports), by_username)
+        story = add_story(by_username)
         summary = {
             "organisations": len(orgs),
             "sharing_groups": len(world.sharing_groups),
             "users": len(created),
             "hidden_people": len(world.people),
             "hidden_groups": len(world.groups),
+            "reports": intelligence.submitted + 1,
+            "reports_by_level": intelligence.by_level,
+            "reports_by_organisation": intelligence.by_organisation,
+            "reports_reviewed": intelligence.reviewed,
+            "reports_awaiting_review": intelligence.awaiting_review,
+            "story_report": story.reference,
         }
         DemoLoad.objects.create(seed=seed, version=WORLD_VERSION, summary=summary)
     return LoadResult(True, summary)

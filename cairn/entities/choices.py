@@ -53,8 +53,16 @@ class Property(models.TextChoices):
 
 RELATIONSHIPS = frozenset(
     {
-        Property.ASSOCIATE_OF, Property.FAMILY_OF, Property.CONTROLS, Property.LIVES_AT, Property.WORKS_AT,
-        Property.USES, Property.OWNS, Property.TRAVELLED_WITH, Property.PAID, Property.EXPLOITED_AT,
+        Property.ASSOCIATE_OF,
+        Property.FAMILY_OF,
+        Property.CONTROLS,
+        Property.LIVES_AT,
+        Property.WORKS_AT,
+        Property.USES,
+        Property.OWNS,
+        Property.TRAVELLED_WITH,
+        Property.PAID,
+        Property.EXPLOITED_AT,
     }
 )
 

@@ -39,8 +39,9 @@ class Entity(models.Model):
         default_manager_name = "unscoped_objects"
         verbose_name_plural = "entities"
         constraints = [
-            models.UniqueConstraint(fields=["kind", "key"], name="entity_unique_selector_key",
-                                    condition=models.Q(key__isnull=False)),
+            models.UniqueConstraint(
+                fields=["kind", "key"], name="entity_unique_selector_key", condition=models.Q(key__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -72,10 +73,17 @@ class Statement(models.Model):
         indexes = [
             models.Index(fields=["entity", "report"], name="statement_entity_report_idx"),
             models.Index(fields=["report", "prop"], name="statement_report_prop_idx"),
-            models.Index(fields=["related_entity"], name="statement_related_idx",
-                         condition=models.Q(related_entity__isnull=False)),
-            GinIndex(fields=["value_normalised"], name="statement_value_trgm", opclasses=["gin_trgm_ops"],
-                     condition=models.Q(prop="name")),
+            models.Index(
+                fields=["related_entity"],
+                name="statement_related_idx",
+                condition=models.Q(related_entity__isnull=False),
+            ),
+            GinIndex(
+                fields=["value_normalised"],
+                name="statement_value_trgm",
+                opclasses=["gin_trgm_ops"],
+                condition=models.Q(prop="name"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -58,25 +58,42 @@ def _need(user: User, capability: Capability) -> None:
 
 def _statement_out(st: Statement) -> dict[str, Any]:
     return {
-        "id": st.pk, "entity_id": st.entity_id, "prop": st.prop, "value": st.value,
-        "value_normalised": st.value_normalised, "role": st.role, "related_entity_id": st.related_entity_id,
-        "report_id": st.report_id, "report_reference": st.report.reference,
+        "id": st.pk,
+        "entity_id": st.entity_id,
+        "prop": st.prop,
+        "value": st.value,
+        "value_normalised": st.value_normalised,
+        "role": st.role,
+        "related_entity_id": st.related_entity_id,
+        "report_id": st.report_id,
+        "report_reference": st.report.reference,
         "organisation": st.report.organisation.name,
     }
 
 
 def _flag_out(flag: policy.Flag) -> dict[str, Any]:
-    return {k: getattr(flag, k) for k in ("report_id", "entity_id", "created_at", "occurred_on",
-                                          "exploitation_types", "organisation", "organisation_code",
-                                          "contact_point")}
+    return {
+        k: getattr(flag, k)
+        for k in (
+            "report_id",
+            "entity_id",
+            "created_at",
+            "occurred_on",
+            "exploitation_types",
+            "organisation",
+            "organisation_code",
+            "contact_point",
+        )
+    }
 
 
 @router.post("/reports", response={201: ReportOut, 422: ErrorOut}, summary="Submit an intelligence report")
 def submit_report(request: HttpRequest, payload: ReportIn) -> tuple[int, dict[str, Any]]:
     user = _user(request)
     _need(user, Capability.SUBMIT_INTELLIGENCE)
-    data = ReportInput(**payload.dict(exclude={"subjects"}),
-                       subjects=[SubjectInput(**s.dict()) for s in payload.subjects])
+    data = ReportInput(
+        **payload.dict(exclude={"subjects"}), subjects=[SubjectInput(**s.dict()) for s in payload.subjects]
+    )
     try:
         report = services.report_submit(actor=user, data=data)
     except ValidationError as exc:
@@ -91,11 +108,23 @@ def submit_report(request: HttpRequest, payload: ReportIn) -> tuple[int, dict[st
 def list_reports(request: HttpRequest, mine: bool = False) -> Any:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
-    audit.record(action=AuditAction.VIEW, actor=user, object_type="intelligence.report_list",
-                 detail={"api": True, "mine": mine}, request=request)
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="intelligence.report_list",
+        detail={"api": True, "mine": mine},
+        request=request,
+    )
     return [
-        {"id": r.pk, "reference": r.reference, "organisation": r.organisation.name, "created_at": r.created_at,
-         "grade": r.grade, "dissemination": r.dissemination, "review_state": r.review_state}
+        {
+            "id": r.pk,
+            "reference": r.reference,
+            "organisation": r.organisation.name,
+            "created_at": r.created_at,
+            "grade": r.grade,
+            "dissemination": r.dissemination,
+            "review_state": r.review_state,
+        }
         for r in selectors.report_list(actor=user, filters={"mine": mine})
     ]
 
@@ -103,22 +132,36 @@ def list_reports(request: HttpRequest, mine: bool = False) -> Any:
 def _report_full(user: User, report_id: int) -> dict[str, Any]:
     report = selectors.report_for_reading(actor=user, report_id=report_id)
     assert report is not None
-    statements = policy.statements_visible_to(user).filter(report=report).select_related(
-        "report__organisation").order_by("id")
+    statements = (
+        policy.statements_visible_to(user).filter(report=report).select_related("report__organisation").order_by("id")
+    )
     return {
-        "access": "full", "id": report.pk, "reference": report.reference, "organisation": report.organisation.name,
-        "created_at": report.created_at, "text": report.text, "grade": report.grade,
-        "handling_code": report.handling_code, "handling_conditions": report.handling_conditions,
-        "handling_conditions_text": report.handling_conditions_text, "classification": report.classification,
-        "exploitation_types": report.exploitation_types, "dissemination": report.dissemination,
-        "review_state": report.review_state, "revision": report.revision, "legacy_grading": report.legacy_grading,
+        "access": "full",
+        "id": report.pk,
+        "reference": report.reference,
+        "organisation": report.organisation.name,
+        "created_at": report.created_at,
+        "text": report.text,
+        "grade": report.grade,
+        "handling_code": report.handling_code,
+        "handling_conditions": report.handling_conditions,
+        "handling_conditions_text": report.handling_conditions_text,
+        "classification": report.classification,
+        "exploitation_types": report.exploitation_types,
+        "dissemination": report.dissemination,
+        "review_state": report.review_state,
+        "revision": report.revision,
+        "legacy_grading": report.legacy_grading,
         "sanitised_from_id": report.sanitised_from_id,
         "statements": [_statement_out(s) for s in statements],
     }
 
 
-@router.get("/reports/{report_id}", response={200: ReportOut, 404: ErrorOut},
-            summary="A report in full, or its flag if it is restricted to you")
+@router.get(
+    "/reports/{report_id}",
+    response={200: ReportOut, 404: ErrorOut},
+    summary="A report in full, or its flag if it is restricted to you",
+)
 def get_report(request: HttpRequest, report_id: int, reason: str = "") -> dict[str, Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
@@ -128,36 +171,80 @@ def get_report(request: HttpRequest, report_id: int, reason: str = "") -> dict[s
     if access == "flag":
         flag = selectors.flag_for_report(actor=user, report_id=report_id)
         assert flag is not None
-        audit.record(action=AuditAction.VIEW, actor=user, object_type="intelligence.report", object_id=report_id,
-                     reason=reason[:500], detail={"access": "flag", "api": True}, request=request,
-                     subject_organisation=Organisation.objects.get(pk=flag.organisation_id))
-        return {"access": "flag", "id": report_id, "organisation": flag.organisation, "created_at": flag.created_at,
-                "exploitation_types": flag.exploitation_types, "flag": _flag_out(flag)}
+        audit.record(
+            action=AuditAction.VIEW,
+            actor=user,
+            object_type="intelligence.report",
+            object_id=report_id,
+            reason=reason[:500],
+            detail={"access": "flag", "api": True},
+            request=request,
+            subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
+        )
+        return {
+            "access": "flag",
+            "id": report_id,
+            "organisation": flag.organisation,
+            "created_at": flag.created_at,
+            "exploitation_types": flag.exploitation_types,
+            "flag": _flag_out(flag),
+        }
     body = _report_full(user, report_id)
-    audit.record(action=AuditAction.VIEW, actor=user, object_type="intelligence.report", object_id=report_id,
-                 object_repr=body["reference"], reason=reason[:500], detail={"access": "full", "api": True},
-                 request=request, subject_organisation=Organisation.objects.get(reports__pk=report_id))
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="intelligence.report",
+        object_id=report_id,
+        object_repr=body["reference"],
+        reason=reason[:500],
+        detail={"access": "full", "api": True},
+        request=request,
+        subject_organisation=Organisation.objects.get(reports__pk=report_id),
+    )
     return body
 
 
-@router.get("/entities/{entity_id}", response={200: EntityOut, 404: ErrorOut},
-            summary="Every fact about an entity from reports you may read, and flags for restricted ones")
+@router.get(
+    "/entities/{entity_id}",
+    response={200: EntityOut, 404: ErrorOut},
+    summary="Every fact about an entity from reports you may read, and flags for restricted ones",
+)
 def get_entity(request: HttpRequest, entity_id: int) -> dict[str, Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
     view = selectors.entity_for_reading(actor=user, entity_id=entity_id)
     if view is None:
         raise HttpError(404, "Not found.")
-    statements = policy.statements_visible_to(user).filter(entity_id=entity_id).select_related(
-        "report__organisation").order_by("id")
-    audit.record(action=AuditAction.VIEW, actor=user, object_type="entities.entity", object_id=entity_id,
-                 object_repr=view.label[:300], detail={"api": True}, request=request)
-    return {"id": view.entity.pk, "kind": view.entity.kind, "key": view.entity.key, "label": view.label,
-            "statements": [_statement_out(s) for s in statements], "flags": [_flag_out(f) for f in view.flags]}
+    statements = (
+        policy.statements_visible_to(user)
+        .filter(entity_id=entity_id)
+        .select_related("report__organisation")
+        .order_by("id")
+    )
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="entities.entity",
+        object_id=entity_id,
+        object_repr=view.label[:300],
+        detail={"api": True},
+        request=request,
+    )
+    return {
+        "id": view.entity.pk,
+        "kind": view.entity.kind,
+        "key": view.entity.key,
+        "label": view.label,
+        "statements": [_statement_out(s) for s in statements],
+        "flags": [_flag_out(f) for f in view.flags],
+    }
 
 
-@router.post("/reports/{report_id}/access-requests", response={201: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
-             summary="Ask for a restricted report you see as a flag")
+@router.post(
+    "/reports/{report_id}/access-requests",
+    response={201: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Ask for a restricted report you see as a flag",
+)
 def create_access_request(request: HttpRequest, report_id: int, payload: AccessRequestIn) -> tuple[int, Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
@@ -171,18 +258,28 @@ def create_access_request(request: HttpRequest, report_id: int, payload: AccessR
 
 
 def _request_out(req: Any) -> dict[str, Any]:
-    return {"id": req.pk, "report_id": req.report_id, "requester": req.requester.username, "status": req.status,
-            "reason": req.reason, "decision_reason": req.decision_reason}
+    return {
+        "id": req.pk,
+        "report_id": req.report_id,
+        "requester": req.requester.username,
+        "status": req.status,
+        "reason": req.reason,
+        "decision_reason": req.decision_reason,
+    }
 
 
-@router.post("/access-requests/{request_id}/decision", response={200: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
-             summary="Grant or refuse an access request on your organisation's report")
+@router.post(
+    "/access-requests/{request_id}/decision",
+    response={200: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Grant or refuse an access request on your organisation's report",
+)
 def decide_access_request(request: HttpRequest, request_id: int, payload: DecisionIn) -> Any:
     user = _user(request)
     _need(user, Capability.SUPERVISE_INTELLIGENCE)
     try:
-        req = services.access_request_decide(actor=user, request_id=request_id, grant=payload.grant,
-                                             reason=payload.reason)
+        req = services.access_request_decide(
+            actor=user, request_id=request_id, grant=payload.grant, reason=payload.reason
+        )
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
     except ValidationError as exc:
@@ -197,14 +294,17 @@ def extract_subjects(request: HttpRequest, payload: ExtractIn) -> list[dict[str,
     return [c.__dict__ for c in extract(payload.text, matcher=name_matcher_for(user))]
 
 
-
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
 
-@router.post("/report-imports", response={200: ImportOut, 404: ErrorOut, 413: ErrorOut, 422: ImportOut},
-             summary="Import a JSONL file of reports (3x5x2 or legacy 5x5x5): all lines or none",
-             openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-                                            "required": True}})
+@router.post(
+    "/report-imports",
+    response={200: ImportOut, 404: ErrorOut, 413: ErrorOut, 422: ImportOut},
+    summary="Import a JSONL file of reports (3x5x2 or legacy 5x5x5): all lines or none",
+    openapi_extra={
+        "requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
 def import_reports_api(request: HttpRequest, source_system: str = "", dry_run: bool = False) -> Any:
     """The body is the file itself, one JSON report per line; docs/import-format.md describes a line."""
     from cairn.intelligence.importer import ImportFileError, import_reports
@@ -218,12 +318,17 @@ def import_reports_api(request: HttpRequest, source_system: str = "", dry_run: b
     except UnicodeDecodeError as exc:
         raise HttpError(422, "The file is not UTF-8 text.") from exc
     try:
-        result = import_reports(actor=user, lines=text.split("\n"), source_system=source_system, dry_run=dry_run,
-                                file_name="api upload")
+        result = import_reports(
+            actor=user, lines=text.split("\n"), source_system=source_system, dry_run=dry_run, file_name="api upload"
+        )
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
     except (ValidationError, ImportFileError) as exc:
         raise HttpError(422, str(exc)) from exc
-    body = {"imported": result.imported, "dry_run": result.dry_run, "references": result.references,
-            "rejected": [{"line": r.line, "field": r.field, "message": r.message} for r in result.rejected]}
+    body = {
+        "imported": result.imported,
+        "dry_run": result.dry_run,
+        "references": result.references,
+        "rejected": [{"line": r.line, "field": r.field, "message": r.message} for r in result.rejected],
+    }
     return (422, body) if result.rejected else (200, body)

@@ -21,9 +21,17 @@ from cairn.intelligence.choices import (
 from cairn.intelligence.inputs import MAX_SUBJECTS, RELATIONS, ReportInput, SubjectInput
 
 SUBJECT_KIND_CHOICES = [
-    ("person", "Person"), ("phone", "Phone"), ("email", "Email"), ("vrm", "Vehicle registration"),
-    ("address", "Address"), ("postcode", "Postcode"), ("iban", "IBAN"), ("bank_account", "Sort code and account"),
-    ("document", "Passport or ID number"), ("url", "Advert or profile URL"), ("organisation", "Organisation"),
+    ("person", "Person"),
+    ("phone", "Phone"),
+    ("email", "Email"),
+    ("vrm", "Vehicle registration"),
+    ("address", "Address"),
+    ("postcode", "Postcode"),
+    ("iban", "IBAN"),
+    ("bank_account", "Sort code and account"),
+    ("document", "Passport or ID number"),
+    ("url", "Advert or profile URL"),
+    ("organisation", "Organisation"),
     ("location", "Place"),
 ]
 RELATION_CHOICES = [("", "—")] + [(r, r.replace("_", " ")) for r in sorted(RELATIONS)]
@@ -32,29 +40,48 @@ BLANK_SUBJECT_ROWS = 3
 
 class ReportForm(forms.Form):
     text = forms.CharField(label="What do you know?", widget=forms.Textarea(attrs={"rows": 8}), required=False)
-    occurred_on = forms.DateField(label="When did it happen? (YYYY-MM-DD)", required=False,
-                                  error_messages={"invalid": "Enter the date as YYYY-MM-DD."})
-    source_evaluation = forms.ChoiceField(label="Source evaluation", choices=SourceEvaluation.choices,
-                                          widget=forms.RadioSelect, initial=SourceEvaluation.UNTESTED)
-    intelligence_assessment = forms.ChoiceField(label="Intelligence assessment",
-                                                choices=IntelligenceAssessment.choices, widget=forms.RadioSelect,
-                                                initial=IntelligenceAssessment.C)
-    handling_code = forms.ChoiceField(label="Handling code", choices=HandlingCode.choices, widget=forms.RadioSelect,
-                                      initial=HandlingCode.P)
-    handling_conditions = forms.MultipleChoiceField(label="Handling conditions (with C)", required=False,
-                                                    choices=HandlingCondition.choices,
-                                                    widget=forms.CheckboxSelectMultiple)
+    occurred_on = forms.DateField(
+        label="When did it happen? (YYYY-MM-DD)",
+        required=False,
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
+    source_evaluation = forms.ChoiceField(
+        label="Source evaluation",
+        choices=SourceEvaluation.choices,
+        widget=forms.RadioSelect,
+        initial=SourceEvaluation.UNTESTED,
+    )
+    intelligence_assessment = forms.ChoiceField(
+        label="Intelligence assessment",
+        choices=IntelligenceAssessment.choices,
+        widget=forms.RadioSelect,
+        initial=IntelligenceAssessment.C,
+    )
+    handling_code = forms.ChoiceField(
+        label="Handling code", choices=HandlingCode.choices, widget=forms.RadioSelect, initial=HandlingCode.P
+    )
+    handling_conditions = forms.MultipleChoiceField(
+        label="Handling conditions (with C)",
+        required=False,
+        choices=HandlingCondition.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
     handling_conditions_text = forms.CharField(label="Other conditions", required=False, max_length=2000)
-    classification = forms.ChoiceField(label="Classification", choices=Classification.choices,
-                                       initial=Classification.OFFICIAL_SENSITIVE)
-    exploitation_types = forms.MultipleChoiceField(label="Exploitation type", required=False,
-                                                   choices=ExploitationType.choices,
-                                                   widget=forms.CheckboxSelectMultiple)
-    dissemination = forms.ChoiceField(label="Dissemination", choices=Dissemination.choices,
-                                      widget=forms.RadioSelect, initial=Dissemination.RESTRICTED)
-    sharing_groups = forms.ModelMultipleChoiceField(label="Also share in full with", required=False,
-                                                    queryset=SharingGroup.objects.none(),
-                                                    widget=forms.CheckboxSelectMultiple)
+    classification = forms.ChoiceField(
+        label="Classification", choices=Classification.choices, initial=Classification.OFFICIAL_SENSITIVE
+    )
+    exploitation_types = forms.MultipleChoiceField(
+        label="Exploitation type", required=False, choices=ExploitationType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    dissemination = forms.ChoiceField(
+        label="Dissemination", choices=Dissemination.choices, widget=forms.RadioSelect, initial=Dissemination.RESTRICTED
+    )
+    sharing_groups = forms.ModelMultipleChoiceField(
+        label="Also share in full with",
+        required=False,
+        queryset=SharingGroup.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args: Any, organisation_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,11 +113,21 @@ def parse_subjects(data: QueryDict) -> list[SubjectInput]:
         if not value or (p + "proposed" in data and data.get(p + "accept") != "on"):
             continue
         known = data.get(p + "known") or ""
-        rows.append((i, SubjectInput(
-            kind=data.get(p + "kind", ""), value=value, role=data.get(p + "role") or SubjectRole.OTHER,
-            date_of_birth=(data.get(p + "dob") or "").strip(), nationality=(data.get(p + "nationality") or "").strip(),
-            known_entity_id=int(known) if known.isdigit() else None, relation=data.get(p + "relation") or "",
-        ), (data.get(p + "link") or "").strip()))
+        rows.append(
+            (
+                i,
+                SubjectInput(
+                    kind=data.get(p + "kind", ""),
+                    value=value,
+                    role=data.get(p + "role") or SubjectRole.OTHER,
+                    date_of_birth=(data.get(p + "dob") or "").strip(),
+                    nationality=(data.get(p + "nationality") or "").strip(),
+                    known_entity_id=int(known) if known.isdigit() else None,
+                    relation=data.get(p + "relation") or "",
+                ),
+                (data.get(p + "link") or "").strip(),
+            )
+        )
     position = {row_number: n for n, (row_number, _, _) in enumerate(rows)}
     for _, subject, link in rows:
         if link:
@@ -123,12 +160,15 @@ class ReasonForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("grant", "Grant"), ("refuse", "Refuse")], widget=forms.RadioSelect)
-    reason = forms.CharField(label="Reason for the decision", widget=forms.Textarea(attrs={"rows": 3}),
-                             max_length=2000)
+    reason = forms.CharField(label="Reason for the decision", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
 class SanitiseForm(forms.Form):
     text = forms.CharField(label="Sanitised text", widget=forms.Textarea(attrs={"rows": 8}))
-    dissemination = forms.ChoiceField(label="Dissemination of the sanitised version", choices=Dissemination.choices,
-                                      widget=forms.RadioSelect, initial=Dissemination.SHARED)
+    dissemination = forms.ChoiceField(
+        label="Dissemination of the sanitised version",
+        choices=Dissemination.choices,
+        widget=forms.RadioSelect,
+        initial=Dissemination.SHARED,
+    )
     keep = forms.MultipleChoiceField(label="Subjects to keep", required=False, widget=forms.CheckboxSelectMultiple)

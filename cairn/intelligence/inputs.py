@@ -33,9 +33,21 @@ MAX_SUBJECTS = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 SUBJECT_KINDS = {k.value for k in SelectorKind} | {"person", "organisation", "location"}
-RELATIONS = {p.value for p in (Property.ASSOCIATE_OF, Property.FAMILY_OF, Property.CONTROLS, Property.LIVES_AT,
-                               Property.WORKS_AT, Property.USES, Property.OWNS, Property.TRAVELLED_WITH,
-                               Property.PAID, Property.EXPLOITED_AT)}
+RELATIONS = {
+    p.value
+    for p in (
+        Property.ASSOCIATE_OF,
+        Property.FAMILY_OF,
+        Property.CONTROLS,
+        Property.LIVES_AT,
+        Property.WORKS_AT,
+        Property.USES,
+        Property.OWNS,
+        Property.TRAVELLED_WITH,
+        Property.PAID,
+        Property.EXPLOITED_AT,
+    )
+}
 
 
 def clean_text(value: str) -> str:
@@ -142,8 +154,11 @@ def _clean_subject(s: SubjectInput, index: int, count: int, errors: dict[str, st
             except ValueError as exc:
                 errors[f"{prefix}.date_of_birth"] = str(exc)
     if s.nationality:
-        country = pycountry.countries.get(alpha_2=s.nationality.strip().upper()) if len(s.nationality.strip()) == 2 \
+        country = (
+            pycountry.countries.get(alpha_2=s.nationality.strip().upper())
+            if len(s.nationality.strip()) == 2
             else pycountry.countries.get(alpha_3=s.nationality.strip().upper())
+        )
         if country is None:
             errors[f"{prefix}.nationality"] = f"'{s.nationality}' is not an ISO 3166 country code."
         else:

@@ -159,8 +159,9 @@ class AccessRequest(models.Model):
         default_manager_name = "unscoped_objects"
         indexes = [models.Index(fields=["requester", "status"], name="access_request_requester_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["report", "requester"], condition=models.Q(status="pending"),
-                                    name="access_request_one_pending"),
+            models.UniqueConstraint(
+                fields=["report", "requester"], condition=models.Q(status="pending"), name="access_request_one_pending"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,4 +24,3 @@ def name_matcher_for(user: User) -> NameMatcher:
         .distinct()[:MAX_NAMES]
     )
     return NameMatcher(list(names))
-

@@ -6,8 +6,10 @@ from ninja import Field, Schema
 
 
 class SubjectIn(Schema):
-    kind: str = Field(description="person, organisation, location, phone, email, vrm, postcode, address, iban, "
-                                  "bank_account, document or url")
+    kind: str = Field(
+        description="person, organisation, location, phone, email, vrm, postcode, address, iban, "
+        "bank_account, document or url"
+    )
     value: str
     role: str = "other"
     date_of_birth: str = ""

@@ -50,7 +50,9 @@ class SubjectRow:
 def report_subjects(*, actor: User, report: IntelligenceReport) -> list[SubjectRow]:
     """The subjects of a report the actor can read, with what the report says about each."""
     statements = list(
-        policy.statements_visible_to(actor).filter(report=report).select_related("entity", "related_entity")
+        policy.statements_visible_to(actor)
+        .filter(report=report)
+        .select_related("entity", "related_entity")
         .order_by("id")
     )
     rows: dict[int, SubjectRow] = {}
@@ -77,15 +79,20 @@ def flag_for_report(*, actor: User, report_id: int) -> policy.Flag | None:
 def pending_request(*, actor: User, report_id: int) -> AccessRequest | None:
     return (
         policy.access_requests_visible_to(actor)
-        .filter(report_id=report_id, requester=actor).order_by("-created_at").first()
+        .filter(report_id=report_id, requester=actor)
+        .order_by("-created_at")
+        .first()
     )
 
 
 def review_queue(*, actor: User) -> dict[str, Any]:
     """A supervisor's work: reports awaiting review and access requests on their organisation's reports."""
-    reports = policy.reports_visible_to(actor).filter(
-        organisation_id=actor.organisation_id, review_state=ReviewState.AWAITING
-    ).select_related("author").order_by("created_at")
+    reports = (
+        policy.reports_visible_to(actor)
+        .filter(organisation_id=actor.organisation_id, review_state=ReviewState.AWAITING)
+        .select_related("author")
+        .order_by("created_at")
+    )
     requests = (
         policy.access_requests_visible_to(actor)
         .filter(report__organisation_id=actor.organisation_id, status=AccessRequestStatus.PENDING)
@@ -115,9 +122,7 @@ def entity_for_reading(*, actor: User, entity_id: int) -> EntityView | None:
         entity = policy.entities_flagged_to(actor).get(pk=entity_id)  # known through its flag only
         return EntityView(entity, entity.key or entity.get_kind_display(), {}, [], [], flags)
     visible = policy.statements_visible_to(actor)
-    about = list(
-        visible.filter(entity=entity).select_related("report__organisation", "related_entity").order_by("id")
-    )
+    about = list(visible.filter(entity=entity).select_related("report__organisation", "related_entity").order_by("id"))
     inbound = list(
         visible.filter(related_entity=entity).select_related("report__organisation", "entity").order_by("id")
     )

@@ -36,8 +36,16 @@ from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportR
 
 RETENTION_YEARS = int(getattr(settings, "CAIRN_REVIEW_YEARS", 6))
 SNAPSHOT_FIELDS = [
-    "text", "source_evaluation", "intelligence_assessment", "handling_code", "handling_conditions",
-    "handling_conditions_text", "classification", "exploitation_types", "dissemination", "occurred_on",
+    "text",
+    "source_evaluation",
+    "intelligence_assessment",
+    "handling_code",
+    "handling_conditions",
+    "handling_conditions_text",
+    "classification",
+    "exploitation_types",
+    "dissemination",
+    "occurred_on",
     "review_state",
 ]
 
@@ -115,29 +123,55 @@ def _resolve_entities(*, actor: User, subjects: list[SubjectInput]) -> list[Enti
     return out
 
 
-def _subject_statements(*, report: IntelligenceReport, subjects: list[SubjectInput], entities: list[Entity]
-                        ) -> list[Statement]:
+def _subject_statements(
+    *, report: IntelligenceReport, subjects: list[SubjectInput], entities: list[Entity]
+) -> list[Statement]:
     """The statements one report makes about its subjects."""
     statements: list[Statement] = []
     for s, entity in zip(subjects, entities, strict=True):
-        statements.append(Statement(entity=entity, report=report, prop=Property.SUBJECT, role=s.role, value=s.value,
-                                    value_normalised=s.key or s.name_key))
+        statements.append(
+            Statement(
+                entity=entity,
+                report=report,
+                prop=Property.SUBJECT,
+                role=s.role,
+                value=s.value,
+                value_normalised=s.key or s.name_key,
+            )
+        )
         if s.entity_kind in {EntityKind.PERSON, EntityKind.ORGANISATION}:
-            statements.append(Statement(entity=entity, report=report, prop=Property.NAME, value=s.value,
-                                        value_normalised=s.name_key))
+            statements.append(
+                Statement(entity=entity, report=report, prop=Property.NAME, value=s.value, value_normalised=s.name_key)
+            )
         elif s.key:
-            statements.append(Statement(entity=entity, report=report, prop=Property.IDENTIFIER, value=s.value,
-                                        value_normalised=s.key))
+            statements.append(
+                Statement(entity=entity, report=report, prop=Property.IDENTIFIER, value=s.value, value_normalised=s.key)
+            )
         if s.date_of_birth:
-            statements.append(Statement(entity=entity, report=report, prop=Property.DATE_OF_BIRTH,
-                                        value=s.date_of_birth, value_normalised=s.date_of_birth))
+            statements.append(
+                Statement(
+                    entity=entity,
+                    report=report,
+                    prop=Property.DATE_OF_BIRTH,
+                    value=s.date_of_birth,
+                    value_normalised=s.date_of_birth,
+                )
+            )
         if s.nationality:
-            statements.append(Statement(entity=entity, report=report, prop=Property.NATIONALITY,
-                                        value=s.nationality, value_normalised=s.nationality))
+            statements.append(
+                Statement(
+                    entity=entity,
+                    report=report,
+                    prop=Property.NATIONALITY,
+                    value=s.nationality,
+                    value_normalised=s.nationality,
+                )
+            )
     for s, entity in zip(subjects, entities, strict=True):
         if s.linked_to is not None:
-            statements.append(Statement(entity=entity, report=report, prop=s.relation,
-                                        related_entity=entities[s.linked_to]))
+            statements.append(
+                Statement(entity=entity, report=report, prop=s.relation, related_entity=entities[s.linked_to])
+            )
     return statements
 
 
@@ -146,8 +180,9 @@ def report_submit(*, actor: User, data: ReportInput) -> IntelligenceReport:
     return report_submit_many(actor=actor, items=[data])[0]
 
 
-def report_submit_many(*, actor: User, items: list[ReportInput], audit_detail: dict[str, Any] | None = None
-                       ) -> list[IntelligenceReport]:
+def report_submit_many(
+    *, actor: User, items: list[ReportInput], audit_detail: dict[str, Any] | None = None
+) -> list[IntelligenceReport]:
     """Submit several reports in one transaction (the importer and the ingest benchmark use this)."""
     if not can(actor, Capability.SUBMIT_INTELLIGENCE):
         raise PermissionDenied("Your roles do not include submitting intelligence.")
@@ -160,18 +195,31 @@ def report_submit_many(*, actor: User, items: list[ReportInput], audit_detail: d
         reports: list[IntelligenceReport] = []
         for data, reference in zip(items, references, strict=True):
             review = needs_review(data.source_evaluation, data.intelligence_assessment, data.handling_code)
-            reports.append(IntelligenceReport(
-                reference=reference, organisation=org, author=actor, created_at=now, updated_at=now,
-                occurred_on=data.occurred_on, text=data.text, source_evaluation=data.source_evaluation,
-                intelligence_assessment=data.intelligence_assessment, handling_code=data.handling_code,
-                handling_conditions=data.handling_conditions, handling_conditions_text=data.handling_conditions_text,
-                classification=data.classification, exploitation_types=data.exploitation_types,
-                dissemination=data.dissemination,
-                review_state=ReviewState.AWAITING if review else ReviewState.NOT_REQUIRED,
-                review_date=(now + timedelta(days=365 * RETENTION_YEARS)).date(),
-                grading_model=data.grading_model, legacy_grading=data.legacy_grading,
-                source_system=data.source_system, source_reference=data.source_reference,
-            ))
+            reports.append(
+                IntelligenceReport(
+                    reference=reference,
+                    organisation=org,
+                    author=actor,
+                    created_at=now,
+                    updated_at=now,
+                    occurred_on=data.occurred_on,
+                    text=data.text,
+                    source_evaluation=data.source_evaluation,
+                    intelligence_assessment=data.intelligence_assessment,
+                    handling_code=data.handling_code,
+                    handling_conditions=data.handling_conditions,
+                    handling_conditions_text=data.handling_conditions_text,
+                    classification=data.classification,
+                    exploitation_types=data.exploitation_types,
+                    dissemination=data.dissemination,
+                    review_state=ReviewState.AWAITING if review else ReviewState.NOT_REQUIRED,
+                    review_date=(now + timedelta(days=365 * RETENTION_YEARS)).date(),
+                    grading_model=data.grading_model,
+                    legacy_grading=data.legacy_grading,
+                    source_system=data.source_system,
+                    source_reference=data.source_reference,
+                )
+            )
         IntelligenceReport.unscoped_objects.bulk_create(reports)
         links = []
         statements: list[Statement] = []
@@ -181,29 +229,50 @@ def report_submit_many(*, actor: User, items: list[ReportInput], audit_detail: d
         offset = 0
         for data, report in zip(items, reports, strict=True):
             for group_id in dict.fromkeys(data.sharing_group_ids):
-                links.append(IntelligenceReport.sharing_groups.through(intelligencereport=report,
-                                                                       sharinggroup=groups[group_id]))
+                links.append(
+                    IntelligenceReport.sharing_groups.through(intelligencereport=report, sharinggroup=groups[group_id])
+                )
             count = len(data.subjects)
-            statements += _subject_statements(report=report, subjects=data.subjects,
-                                              entities=entities[offset:offset + count])
+            statements += _subject_statements(
+                report=report, subjects=data.subjects, entities=entities[offset : offset + count]
+            )
             offset += count
             snapshot = _snapshot(report, [groups[i].name for i in data.sharing_group_ids])
-            revisions.append(ReportRevision(report=report, number=1, snapshot=snapshot, changed_by=actor,
-                                            changed_at=now, reason="submitted"))
+            revisions.append(
+                ReportRevision(
+                    report=report, number=1, snapshot=snapshot, changed_by=actor, changed_at=now, reason="submitted"
+                )
+            )
         IntelligenceReport.sharing_groups.through.objects.bulk_create(links)
         Statement.unscoped_objects.bulk_create(statements)
         ReportRevision.unscoped_objects.bulk_create(revisions)
         audit.record_many(
-            audit.AuditEvent(action=AuditAction.CREATE, actor=actor, object_type="intelligence.report",
-                             object_id=str(r.pk), object_repr=r.reference, subject_organisation=org,
-                             detail=audit_detail or {"grade": r.grade, "dissemination": r.dissemination})
+            audit.AuditEvent(
+                action=AuditAction.CREATE,
+                actor=actor,
+                object_type="intelligence.report",
+                object_id=str(r.pk),
+                object_repr=r.reference,
+                subject_organisation=org,
+                detail=audit_detail or {"grade": r.grade, "dissemination": r.dissemination},
+            )
             for r in reports
         )
     return reports
 
 
-EDITABLE = {"text", "source_evaluation", "intelligence_assessment", "handling_code", "handling_conditions",
-            "handling_conditions_text", "classification", "exploitation_types", "dissemination", "occurred_on"}
+EDITABLE = {
+    "text",
+    "source_evaluation",
+    "intelligence_assessment",
+    "handling_code",
+    "handling_conditions",
+    "handling_conditions_text",
+    "classification",
+    "exploitation_types",
+    "dissemination",
+    "occurred_on",
+}
 
 
 def _apply(report: IntelligenceReport, changes: dict[str, Any], *, sharing_group_ids: list[int] | None) -> ReportInput:
@@ -212,38 +281,63 @@ def _apply(report: IntelligenceReport, changes: dict[str, Any], *, sharing_group
         raise ValidationError({"changes": f"These fields cannot be changed: {', '.join(sorted(unknown))}."})
     current = {f: getattr(report, f) for f in EDITABLE}
     merged = current | changes
-    data = ReportInput(**merged, sharing_group_ids=sharing_group_ids if sharing_group_ids is not None else list(
-        report.sharing_groups.values_list("pk", flat=True)))
+    data = ReportInput(
+        **merged,
+        sharing_group_ids=sharing_group_ids
+        if sharing_group_ids is not None
+        else list(report.sharing_groups.values_list("pk", flat=True)),
+    )
     return validate(data)
 
 
-def _new_revision(*, actor: User, report: IntelligenceReport, data: ReportInput, reason: str,
-                  review_state: str | None = None) -> IntelligenceReport:
+def _new_revision(
+    *, actor: User, report: IntelligenceReport, data: ReportInput, reason: str, review_state: str | None = None
+) -> IntelligenceReport:
     before = _snapshot(report)
     for f in EDITABLE:
         setattr(report, f, getattr(data, f))
     if review_state is not None:
         report.review_state = review_state
-    elif needs_review(report.source_evaluation, report.intelligence_assessment, report.handling_code) \
-            and report.review_state == ReviewState.NOT_REQUIRED:
+    elif (
+        needs_review(report.source_evaluation, report.intelligence_assessment, report.handling_code)
+        and report.review_state == ReviewState.NOT_REQUIRED
+    ):
         report.review_state = ReviewState.AWAITING
     report.revision += 1
     report.updated_at = timezone.now()
     report.save()
     report.sharing_groups.set(_sharing_groups(data.sharing_group_ids, report.organisation_id))
     after = _snapshot(report)
-    ReportRevision.unscoped_objects.create(report=report, number=report.revision, snapshot=after, changed_by=actor,
-                                           changed_at=report.updated_at, reason=reason)
+    ReportRevision.unscoped_objects.create(
+        report=report,
+        number=report.revision,
+        snapshot=after,
+        changed_by=actor,
+        changed_at=report.updated_at,
+        reason=reason,
+    )
     changed = sorted(k for k in after if before.get(k) != after.get(k))
-    audit.record(action=AuditAction.CHANGE, actor=actor, obj=report, object_type="intelligence.report",
-                 object_repr=f"{report.reference} r{report.revision}", reason=reason,
-                 detail={"changed": changed, "revision": report.revision},
-                 subject_organisation=report.organisation)
+    audit.record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        obj=report,
+        object_type="intelligence.report",
+        object_repr=f"{report.reference} r{report.revision}",
+        reason=reason,
+        detail={"changed": changed, "revision": report.revision},
+        subject_organisation=report.organisation,
+    )
     return report
 
 
-def report_edit(*, actor: User, report: IntelligenceReport, changes: dict[str, Any], reason: str,
-                sharing_group_ids: list[int] | None = None) -> IntelligenceReport:
+def report_edit(
+    *,
+    actor: User,
+    report: IntelligenceReport,
+    changes: dict[str, Any],
+    reason: str,
+    sharing_group_ids: list[int] | None = None,
+) -> IntelligenceReport:
     """Change a report: a new revision; the earlier ones stay readable."""
     if not policy.can_edit(actor, report):
         raise PermissionDenied("Only the author or a supervisor of the originating organisation can edit it.")
@@ -256,8 +350,14 @@ def report_edit(*, actor: User, report: IntelligenceReport, changes: dict[str, A
         return _new_revision(actor=actor, report=locked, data=data, reason=reason)
 
 
-def report_review(*, actor: User, report: IntelligenceReport, changes: dict[str, Any], reason: str = "",
-                  sharing_group_ids: list[int] | None = None) -> IntelligenceReport:
+def report_review(
+    *,
+    actor: User,
+    report: IntelligenceReport,
+    changes: dict[str, Any],
+    reason: str = "",
+    sharing_group_ids: list[int] | None = None,
+) -> IntelligenceReport:
     """A supervisor of the originating organisation reviews: corrects grading, sets dissemination, releases."""
     if not policy.can_supervise(actor, report):
         raise PermissionDenied("Only a supervisor of the originating organisation can review it.")
@@ -266,13 +366,25 @@ def report_review(*, actor: User, report: IntelligenceReport, changes: dict[str,
         data = _apply(locked, changes, sharing_group_ids=sharing_group_ids)
         locked.reviewed_by = actor
         locked.reviewed_at = timezone.now()
-        return _new_revision(actor=actor, report=locked, data=data, reason=clean_text(reason) or "supervisor review",
-                             review_state=ReviewState.REVIEWED)
+        return _new_revision(
+            actor=actor,
+            report=locked,
+            data=data,
+            reason=clean_text(reason) or "supervisor review",
+            review_state=ReviewState.REVIEWED,
+        )
 
 
-def sanitised_version_create(*, actor: User, report: IntelligenceReport, text: str, dissemination: str,
-                             sharing_group_ids: list[int] | None = None, subject_entity_ids: list[int] | None = None,
-                             classification: str | None = None) -> IntelligenceReport:
+def sanitised_version_create(
+    *,
+    actor: User,
+    report: IntelligenceReport,
+    text: str,
+    dissemination: str,
+    sharing_group_ids: list[int] | None = None,
+    subject_entity_ids: list[int] | None = None,
+    classification: str | None = None,
+) -> IntelligenceReport:
     """Write and authorise a sanitised version that may go wider than the original.
 
     The original stays as it is; the sanitised version carries only the text
@@ -281,49 +393,96 @@ def sanitised_version_create(*, actor: User, report: IntelligenceReport, text: s
     if not policy.can_supervise(actor, report):
         raise PermissionDenied("Only a supervisor of the originating organisation can sanitise it.")
     original_subjects = {
-        st.entity_id: st for st in Statement.unscoped_objects.filter(report=report, prop=Property.SUBJECT)
-        .select_related("entity")
+        st.entity_id: st
+        for st in Statement.unscoped_objects.filter(report=report, prop=Property.SUBJECT).select_related("entity")
     }
     keep = [original_subjects[i] for i in (subject_entity_ids or []) if i in original_subjects]
     if subject_entity_ids and len(keep) != len(set(subject_entity_ids)):
         raise ValidationError({"subject_entity_ids": "Keep only subjects of the original report."})
-    data = validate(ReportInput(
-        text=text, source_evaluation=report.source_evaluation,
-        intelligence_assessment=report.intelligence_assessment, handling_code=report.handling_code,
-        handling_conditions=list(report.handling_conditions), handling_conditions_text=report.handling_conditions_text,
-        classification=classification or report.classification, exploitation_types=list(report.exploitation_types),
-        dissemination=dissemination, sharing_group_ids=sharing_group_ids or [], occurred_on=report.occurred_on,
-    ))
+    data = validate(
+        ReportInput(
+            text=text,
+            source_evaluation=report.source_evaluation,
+            intelligence_assessment=report.intelligence_assessment,
+            handling_code=report.handling_code,
+            handling_conditions=list(report.handling_conditions),
+            handling_conditions_text=report.handling_conditions_text,
+            classification=classification or report.classification,
+            exploitation_types=list(report.exploitation_types),
+            dissemination=dissemination,
+            sharing_group_ids=sharing_group_ids or [],
+            occurred_on=report.occurred_on,
+        )
+    )
     if data.text.strip() == report.text.strip():
         raise ValidationError({"text": "A sanitised version must rewrite the text to protect the source."})
     now = timezone.now()
     with transaction.atomic():
         (reference,) = _next_reference(report.organisation.code)
         version = IntelligenceReport.unscoped_objects.create(
-            reference=f"{reference}-S", organisation=report.organisation, author=actor, created_at=now,
-            updated_at=now, occurred_on=report.occurred_on, text=data.text,
-            source_evaluation=data.source_evaluation, intelligence_assessment=data.intelligence_assessment,
-            handling_code=data.handling_code, handling_conditions=data.handling_conditions,
-            handling_conditions_text=data.handling_conditions_text, classification=data.classification,
-            exploitation_types=data.exploitation_types, dissemination=data.dissemination,
-            review_state=ReviewState.REVIEWED, reviewed_by=actor, reviewed_at=now, review_date=report.review_date,
-            sanitised_from=report, sanitisation_authorised_by=actor,
+            reference=f"{reference}-S",
+            organisation=report.organisation,
+            author=actor,
+            created_at=now,
+            updated_at=now,
+            occurred_on=report.occurred_on,
+            text=data.text,
+            source_evaluation=data.source_evaluation,
+            intelligence_assessment=data.intelligence_assessment,
+            handling_code=data.handling_code,
+            handling_conditions=data.handling_conditions,
+            handling_conditions_text=data.handling_conditions_text,
+            classification=data.classification,
+            exploitation_types=data.exploitation_types,
+            dissemination=data.dissemination,
+            review_state=ReviewState.REVIEWED,
+            reviewed_by=actor,
+            reviewed_at=now,
+            review_date=report.review_date,
+            sanitised_from=report,
+            sanitisation_authorised_by=actor,
         )
         version.sharing_groups.set(_sharing_groups(data.sharing_group_ids, report.organisation_id))
         statements = []
         for st in keep:
-            statements.append(Statement(entity=st.entity, report=version, prop=Property.SUBJECT, role=st.role,
-                                        value=st.value, value_normalised=st.value_normalised))
+            statements.append(
+                Statement(
+                    entity=st.entity,
+                    report=version,
+                    prop=Property.SUBJECT,
+                    role=st.role,
+                    value=st.value,
+                    value_normalised=st.value_normalised,
+                )
+            )
             if st.entity.key:
-                statements.append(Statement(entity=st.entity, report=version, prop=Property.IDENTIFIER,
-                                            value=st.value, value_normalised=st.entity.key))
+                statements.append(
+                    Statement(
+                        entity=st.entity,
+                        report=version,
+                        prop=Property.IDENTIFIER,
+                        value=st.value,
+                        value_normalised=st.entity.key,
+                    )
+                )
         Statement.unscoped_objects.bulk_create(statements)
-        ReportRevision.unscoped_objects.create(report=version, number=1, snapshot=_snapshot(version),
-                                               changed_by=actor, changed_at=now, reason="sanitised version authorised")
-        audit.record(action=AuditAction.CREATE, actor=actor, obj=version, object_type="intelligence.report",
-                     object_repr=version.reference, detail={"sanitised_from": report.reference,
-                                                            "dissemination": version.dissemination},
-                     subject_organisation=report.organisation)
+        ReportRevision.unscoped_objects.create(
+            report=version,
+            number=1,
+            snapshot=_snapshot(version),
+            changed_by=actor,
+            changed_at=now,
+            reason="sanitised version authorised",
+        )
+        audit.record(
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=version,
+            object_type="intelligence.report",
+            object_repr=version.reference,
+            detail={"sanitised_from": report.reference, "dissemination": version.dissemination},
+            subject_organisation=report.organisation,
+        )
     return version
 
 
@@ -339,14 +498,21 @@ def access_request_create(*, actor: User, report_id: int, reason: str) -> Access
         # The same answer for "no such report", "already visible" and "not yours to ask".
         raise PermissionDenied("There is no restricted report with that id that you can ask for.")
     with transaction.atomic():
-        existing = AccessRequest.unscoped_objects.filter(report=report, requester=actor,
-                                                         status=AccessRequestStatus.PENDING).first()
+        existing = AccessRequest.unscoped_objects.filter(
+            report=report, requester=actor, status=AccessRequestStatus.PENDING
+        ).first()
         if existing is not None:
             return existing
         request = AccessRequest.unscoped_objects.create(report=report, requester=actor, reason=reason)
-        audit.record(action=AuditAction.CREATE, actor=actor, obj=request, object_type="intelligence.access_request",
-                     object_repr=f"access request for {report.reference}", reason=reason,
-                     subject_organisation=report.organisation)
+        audit.record(
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=request,
+            object_type="intelligence.access_request",
+            object_repr=f"access request for {report.reference}",
+            reason=reason,
+            subject_organisation=report.organisation,
+        )
     return request
 
 
@@ -357,8 +523,10 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
         raise ValidationError({"reason": "Record the reason for the decision."})
     with transaction.atomic():
         request = (
-            AccessRequest.unscoped_objects.select_for_update().select_related("report", "requester__organisation")
-            .filter(pk=request_id).first()
+            AccessRequest.unscoped_objects.select_for_update()
+            .select_related("report", "requester__organisation")
+            .filter(pk=request_id)
+            .first()
         )
         if request is None or not policy.can_supervise(actor, request.report):
             raise PermissionDenied("There is no access request with that id for you to decide.")
@@ -369,20 +537,31 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
         request.decided_at = timezone.now()
         request.decision_reason = reason
         request.save()
-        audit.record(action=AuditAction.ACCESS_DECISION, actor=actor, obj=request,
-                     object_type="intelligence.access_request",
-                     object_repr=f"{request.get_status_display()} {request.report.reference} to "
-                                 f"{request.requester.username}",
-                     reason=reason, subject_organisation=request.requester.organisation,
-                     detail={"report": request.report.reference, "requester": request.requester.username,
-                             "granted": grant})
+        audit.record(
+            action=AuditAction.ACCESS_DECISION,
+            actor=actor,
+            obj=request,
+            object_type="intelligence.access_request",
+            object_repr=f"{request.get_status_display()} {request.report.reference} to {request.requester.username}",
+            reason=reason,
+            subject_organisation=request.requester.organisation,
+            detail={"report": request.report.reference, "requester": request.requester.username, "granted": grant},
+        )
         if grant:
             # A disclosure log names the recipient (DPA 2018 s.62).
-            audit.record(action=AuditAction.DISCLOSE, actor=actor, obj=request.report,
-                         object_type="intelligence.report", object_repr=request.report.reference, reason=reason,
-                         subject_organisation=request.report.organisation,
-                         detail={"recipient": request.requester.username,
-                                 "recipient_organisation": request.requester.organisation.code})
+            audit.record(
+                action=AuditAction.DISCLOSE,
+                actor=actor,
+                obj=request.report,
+                object_type="intelligence.report",
+                object_repr=request.report.reference,
+                reason=reason,
+                subject_organisation=request.report.organisation,
+                detail={
+                    "recipient": request.requester.username,
+                    "recipient_organisation": request.requester.organisation.code,
+                },
+            )
     return request
 
 

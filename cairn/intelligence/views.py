@@ -65,8 +65,13 @@ def report_list(request: HttpRequest) -> HttpResponse:
     require(user, Capability.READ_INTELLIGENCE)
     filters = {"mine": request.GET.get("mine") == "1"}
     page = Paginator(selectors.report_list(actor=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    audit.record(action=AuditAction.VIEW, actor=user, object_type="intelligence.report_list",
-                 detail={"filters": filters, "page": page.number}, request=request)
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="intelligence.report_list",
+        detail={"filters": filters, "page": page.number},
+        request=request,
+    )
     return render(request, "intelligence/list.html", {"page": page, "filters": filters})
 
 
@@ -76,11 +81,17 @@ def _proposal_rows(text: str, user: User, previous: dict[tuple[str, str], dict[s
     for cand in extract(text, matcher=name_matcher_for(user))[:MANUAL_ROW_START]:
         kind = EXTRACTED_KIND.get(cand.kind, cand.kind)
         prior = previous.get((kind, cand.value), {})
-        rows.append({
-            "kind": kind, "value": prior.get("value", cand.text), "normalised": cand.value,
-            "known": cand.known_entity_id or "", "role": prior.get("role", ""),
-            "accept": prior.get("accept", "") == "on", "confidence": cand.confidence,
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "value": prior.get("value", cand.text),
+                "normalised": cand.value,
+                "known": cand.known_entity_id or "",
+                "role": prior.get("role", ""),
+                "accept": prior.get("accept", "") == "on",
+                "confidence": cand.confidence,
+            }
+        )
     return rows
 
 
@@ -94,7 +105,8 @@ def _previous_rows(data: Any) -> dict[tuple[str, str], dict[str, str]]:
         p = f"subject-{i}-"
         if p + "proposed" in data:
             out[(data.get(p + "kind", ""), data.get(p + "normalised", ""))] = {
-                "value": data.get(p + "value", ""), "role": data.get(p + "role", ""),
+                "value": data.get(p + "value", ""),
+                "role": data.get(p + "role", ""),
                 "accept": data.get(p + "accept", ""),
             }
     return out
@@ -135,8 +147,12 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Report {report.reference} saved.")
                 return redirect("intelligence:detail", pk=report.pk)
     context = {
-        "form": form, "errors": errors, "proposals": proposals,
-        "manual": manual, "subject_total": MANUAL_ROW_START + BLANK_SUBJECT_ROWS, **_subject_context(request),
+        "form": form,
+        "errors": errors,
+        "proposals": proposals,
+        "manual": manual,
+        "subject_total": MANUAL_ROW_START + BLANK_SUBJECT_ROWS,
+        **_subject_context(request),
     }
     return render(request, "intelligence/new.html", context, status=422 if errors else 200)
 
@@ -154,16 +170,36 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         flag = selectors.flag_for_report(actor=user, report_id=pk)
         if flag is None:
             raise Http404
-        audit.record(action=AuditAction.VIEW, actor=user, object_type="intelligence.report", object_id=pk,
-                     detail={"access": "flag"}, reason=_read_reason(request), request=request,
-                     subject_organisation=Organisation.objects.get(pk=flag.organisation_id))
-        return render(request, "intelligence/flag.html", {
-            "flag": flag, "form": ReasonForm(), "pending": selectors.pending_request(actor=user, report_id=pk),
-        })
-    audit.record(action=AuditAction.VIEW, actor=user, obj=report, object_type="intelligence.report",
-                 object_repr=report.reference, reason=_read_reason(request), request=request,
-                 detail={"access": "full", "dissemination": report.dissemination},
-                 subject_organisation=report.organisation)
+        audit.record(
+            action=AuditAction.VIEW,
+            actor=user,
+            object_type="intelligence.report",
+            object_id=pk,
+            detail={"access": "flag"},
+            reason=_read_reason(request),
+            request=request,
+            subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
+        )
+        return render(
+            request,
+            "intelligence/flag.html",
+            {
+                "flag": flag,
+                "form": ReasonForm(),
+                "pending": selectors.pending_request(actor=user, report_id=pk),
+            },
+        )
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        obj=report,
+        object_type="intelligence.report",
+        object_repr=report.reference,
+        reason=_read_reason(request),
+        request=request,
+        detail={"access": "full", "dissemination": report.dissemination},
+        subject_organisation=report.organisation,
+    )
     context = {
         "report": report,
         "subjects": selectors.report_subjects(actor=user, report=report),
@@ -185,9 +221,15 @@ def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     revision = selectors.report_revisions(actor=user, report=report).filter(number=number).first()
     if revision is None:
         raise Http404
-    audit.record(action=AuditAction.VIEW, actor=user, obj=report, object_type="intelligence.report_revision",
-                 object_repr=f"{report.reference} r{number}", request=request,
-                 subject_organisation=report.organisation)
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        obj=report,
+        object_type="intelligence.report_revision",
+        object_repr=f"{report.reference} r{number}",
+        request=request,
+        subject_organisation=report.organisation,
+    )
     return render(request, "intelligence/revision.html", {"report": report, "revision": revision})
 
 
@@ -205,18 +247,35 @@ def _editable_report(request: HttpRequest, pk: int, *, supervise: bool) -> tuple
 
 def _initial(report: IntelligenceReport) -> dict[str, Any]:
     return {
-        "text": report.text, "occurred_on": report.occurred_on, "source_evaluation": report.source_evaluation,
-        "intelligence_assessment": report.intelligence_assessment, "handling_code": report.handling_code,
-        "handling_conditions": report.handling_conditions, "handling_conditions_text": report.handling_conditions_text,
-        "classification": report.classification, "exploitation_types": report.exploitation_types,
-        "dissemination": report.dissemination, "sharing_groups": list(report.sharing_groups.all()),
+        "text": report.text,
+        "occurred_on": report.occurred_on,
+        "source_evaluation": report.source_evaluation,
+        "intelligence_assessment": report.intelligence_assessment,
+        "handling_code": report.handling_code,
+        "handling_conditions": report.handling_conditions,
+        "handling_conditions_text": report.handling_conditions_text,
+        "classification": report.classification,
+        "exploitation_types": report.exploitation_types,
+        "dissemination": report.dissemination,
+        "sharing_groups": list(report.sharing_groups.all()),
     }
 
 
 def _changes(form: ReportForm) -> tuple[dict[str, Any], list[int]]:
     c = form.cleaned_data
-    changes = {k: c.get(k) for k in ("text", "occurred_on", "source_evaluation", "intelligence_assessment",
-                                     "handling_code", "handling_conditions_text", "classification", "dissemination")}
+    changes = {
+        k: c.get(k)
+        for k in (
+            "text",
+            "occurred_on",
+            "source_evaluation",
+            "intelligence_assessment",
+            "handling_code",
+            "handling_conditions_text",
+            "classification",
+            "dissemination",
+        )
+    }
     changes["handling_conditions"] = list(c.get("handling_conditions") or [])
     changes["exploitation_types"] = list(c.get("exploitation_types") or [])
     changes["text"] = changes["text"] or ""
@@ -245,20 +304,32 @@ def _change_page(request: HttpRequest, pk: int, *, supervise: bool) -> HttpRespo
         changes, groups = _changes(form)
         try:
             if supervise:
-                services.report_review(actor=user, report=report, changes=changes, reason=reason,
-                                       sharing_group_ids=groups)
+                services.report_review(
+                    actor=user, report=report, changes=changes, reason=reason, sharing_group_ids=groups
+                )
             else:
-                services.report_edit(actor=user, report=report, changes=changes, reason=reason,
-                                     sharing_group_ids=groups)
+                services.report_edit(
+                    actor=user, report=report, changes=changes, reason=reason, sharing_group_ids=groups
+                )
         except ValidationError as exc:
             errors = _error_dict(exc)
         else:
-            messages.success(request, f"{report.reference} {'reviewed' if supervise else 'updated'}: "
-                                      f"revision {report.revision + 1}.")
+            messages.success(
+                request, f"{report.reference} {'reviewed' if supervise else 'updated'}: revision {report.revision + 1}."
+            )
             return redirect("intelligence:detail", pk=report.pk)
-    return render(request, "intelligence/change.html", {
-        "form": form, "report": report, "errors": errors, "supervise": supervise, "reason": reason,
-    }, status=422 if errors else 200)
+    return render(
+        request,
+        "intelligence/change.html",
+        {
+            "form": form,
+            "report": report,
+            "errors": errors,
+            "supervise": supervise,
+            "reason": reason,
+        },
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -272,7 +343,9 @@ def report_sanitise(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             version = services.sanitised_version_create(
-                actor=user, report=report, text=form.cleaned_data["text"],
+                actor=user,
+                report=report,
+                text=form.cleaned_data["text"],
                 dissemination=form.cleaned_data["dissemination"],
                 subject_entity_ids=[int(i) for i in form.cleaned_data["keep"]],
             )
@@ -281,8 +354,12 @@ def report_sanitise(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Sanitised version {version.reference} authorised.")
             return redirect("intelligence:detail", pk=version.pk)
-    return render(request, "intelligence/sanitise.html", {"form": form, "report": report, "errors": errors},
-                  status=422 if errors else 200)
+    return render(
+        request,
+        "intelligence/sanitise.html",
+        {"form": form, "report": report, "errors": errors},
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -324,9 +401,12 @@ def decide_request(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose grant or refuse and give the reason.")
         return redirect("intelligence:queue")
     try:
-        decided = services.access_request_decide(actor=user, request_id=pk,
-                                                 grant=form.cleaned_data["decision"] == "grant",
-                                                 reason=form.cleaned_data["reason"])
+        decided = services.access_request_decide(
+            actor=user,
+            request_id=pk,
+            grant=form.cleaned_data["decision"] == "grant",
+            reason=form.cleaned_data["reason"],
+        )
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
@@ -334,4 +414,3 @@ def decide_request(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("intelligence:queue")
     messages.success(request, f"Request {decided.get_status_display().lower()}.")
     return redirect("intelligence:queue")
-

@@ -1,1 +1,1 @@
-from cairn.settings.base import *  # noqa: F401,F403
+from cairn.settings.base import *  # noqa: F403

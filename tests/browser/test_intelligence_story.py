@@ -38,19 +38,28 @@ def sign_in(browser, live_server, username: str):
 
 def test_flag_request_grant_read(browser, live_server) -> None:
     aldermoor = OrganisationFactory(code="aldermoor", name="Aldermoor Police")
-    brackenridge = OrganisationFactory(code="brackenridge", name="Brackenridge Constabulary",
-                                       contact_point="Brackenridge FIB, 0300 000 0000")
+    brackenridge = OrganisationFactory(
+        code="brackenridge", name="Brackenridge Constabulary", contact_point="Brackenridge FIB, 0300 000 0000"
+    )
     SharingGroupFactory(name="Northern Shires Regional Intelligence Cell", members=[aldermoor, brackenridge])
     officer = UserFactory(username="officer.aldermoor", organisation=aldermoor, roles=[Role.OFFICER])
     analyst = UserFactory(username="analyst.brackenridge", organisation=brackenridge, roles=[Role.ANALYST])
     supervisor = UserFactory(username="supervisor.brackenridge", organisation=brackenridge, roles=[Role.SUPERVISOR])
-    held = services.report_submit(actor=supervisor, data=ReportInput(
-        text="CHIS reports that Dritan Hoxha runs girls from the Lotus sauna using 07700 900461.",
-        source_evaluation="1", intelligence_assessment="B", handling_code="P", dissemination="restricted",
-        exploitation_types=["sexual"],
-        subjects=[SubjectInput(kind="person", value="Dritan Hoxha", role="suspect"),
-                  SubjectInput(kind="phone", value="07700 900461", role="user", linked_to=0, relation="uses")],
-    ))
+    held = services.report_submit(
+        actor=supervisor,
+        data=ReportInput(
+            text="CHIS reports that Dritan Hoxha runs girls from the Lotus sauna using 07700 900461.",
+            source_evaluation="1",
+            intelligence_assessment="B",
+            handling_code="P",
+            dissemination="restricted",
+            exploitation_types=["sexual"],
+            subjects=[
+                SubjectInput(kind="person", value="Dritan Hoxha", role="suspect"),
+                SubjectInput(kind="phone", value="07700 900461", role="user", linked_to=0, relation="uses"),
+            ],
+        ),
+    )
 
     # 1. The officer submits a report; Cairn proposes the phone written another way.
     page = sign_in(browser, live_server, officer.username)

@@ -71,10 +71,12 @@ def build_world() -> World:
         "groupcharity": OrganisationFactory(code="groupcharity", kind=OrganisationKind.CHARITY),
         "government": OrganisationFactory(code="government", kind=OrganisationKind.GOVERNMENT),
     }
-    group = SharingGroupFactory(name="Operation Lantern", members=[orgs["origin"], orgs["partner"],
-                                                                  orgs["groupcharity"]])
-    users = {name: UserFactory(username=name, organisation=orgs[org], roles=roles)
-             for name, (org, roles) in PERSONAS.items()}
+    group = SharingGroupFactory(
+        name="Operation Lantern", members=[orgs["origin"], orgs["partner"], orgs["groupcharity"]]
+    )
+    users = {
+        name: UserFactory(username=name, organisation=orgs[org], roles=roles) for name, (org, roles) in PERSONAS.items()
+    }
     author = users["origin_officer"]
     reports: dict[str, IntelligenceReport] = {}
     phones: dict[str, str] = {}
@@ -82,15 +84,22 @@ def build_world() -> World:
         base_level = level.split("_")[0]
         phone = f"07700 9001{n:02d}"
         awaiting = level.endswith("awaiting")
-        reports[level] = services.report_submit(actor=author, data=ReportInput(
-            text=f"Secret detail {level}: Lena Petrova uses {phone}.",
-            source_evaluation="2", intelligence_assessment="B",
-            handling_code="C" if awaiting else "P", handling_conditions=["A1"] if awaiting else [],
-            dissemination=base_level,
-            sharing_group_ids=[group.pk] if level.endswith("group") else [],
-            subjects=[SubjectInput(kind="person", value="Lena Petrova", role="victim"),
-                      SubjectInput(kind="phone", value=phone, role="user", linked_to=0, relation="uses")],
-        ))
+        reports[level] = services.report_submit(
+            actor=author,
+            data=ReportInput(
+                text=f"Secret detail {level}: Lena Petrova uses {phone}.",
+                source_evaluation="2",
+                intelligence_assessment="B",
+                handling_code="C" if awaiting else "P",
+                handling_conditions=["A1"] if awaiting else [],
+                dissemination=base_level,
+                sharing_group_ids=[group.pk] if level.endswith("group") else [],
+                subjects=[
+                    SubjectInput(kind="person", value="Lena Petrova", role="victim"),
+                    SubjectInput(kind="phone", value=phone, role="user", linked_to=0, relation="uses"),
+                ],
+            ),
+        )
         phones[level] = f"+4477009001{n:02d}"
     return World(users, reports, phones)
 
@@ -106,6 +115,7 @@ def _client(user: User) -> Client:
 
 
 # --- read paths ---------------------------------------------------------------------------------
+
 
 def path_report_page(client: Client, user: User, world: World, level: str) -> str:
     report = world.reports[level]
@@ -219,7 +229,7 @@ ROUTES_COVERED = {
 }
 ROUTES_NOT_READ_PATHS = {
     "intelligence:new": "a form; its subject proposals come from intelligence:extract",
-    "intelligence:extract": "proposes names only from the actor's visible statements (test_extract_uses_only_visible_names)",
+    "intelligence:extract": "names come only from visible statements (test_extract_uses_only_visible_names)",
     "intelligence:edit": "originator only (access matrix in test_matrix.py)",
     "intelligence:review": "originating supervisors only (test_matrix.py)",
     "intelligence:sanitise": "originating supervisors only (test_matrix.py)",
@@ -258,12 +268,15 @@ def test_dissemination_matrix(persona: str) -> None:
 @pytest.mark.django_db
 def test_granted_access_request_shows_one_report_to_one_named_user() -> None:
     world = build_world()
-    asker, colleague = world.users["other_le_analyst"], UserFactory(organisation=world.users["other_le_analyst"]
-                                                                   .organisation, roles=[Role.ANALYST])
+    asker, colleague = (
+        world.users["other_le_analyst"],
+        UserFactory(organisation=world.users["other_le_analyst"].organisation, roles=[Role.ANALYST]),
+    )
     report = world.reports["restricted"]
     req = services.access_request_create(actor=asker, report_id=report.pk, reason="Op Lantern ref 42")
-    services.access_request_decide(actor=world.users["origin_supervisor"], request_id=req.pk, grant=True,
-                                   reason="Joint tasking agreed")
+    services.access_request_decide(
+        actor=world.users["origin_supervisor"], request_id=req.pk, grant=True, reason="Joint tasking agreed"
+    )
     assert policy.report_access(asker, report.pk) == FULL
     assert policy.report_access(colleague, report.pk) == FLAG
     assert policy.report_access(asker, world.reports["confidential"].pk) == NONE

@@ -37,8 +37,10 @@ class Row:
         return self.only.get(persona, self.signed_in)
 
 
-READERS = {r: OK for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO, Role.VICTIM_CARE,
-                           Role.FINANCIAL_INVESTIGATOR)}
+READERS = {
+    r: OK
+    for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO, Role.VICTIM_CARE, Role.FINANCIAL_INVESTIGATOR)
+}
 SUBMITTERS = {r: OK for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO)}
 
 PAGES: dict[str, Row] = {
@@ -63,8 +65,9 @@ PAGES: dict[str, Row] = {
     "intelligence:sanitise": Row(HIDDEN, kwargs={"pk": 999999}),
     "intelligence:revision": Row(HIDDEN, kwargs={"pk": 999999, "number": 1}),
     # A request with no reason goes back to the report page with a message, before any lookup.
-    "intelligence:request-access": Row(HIDDEN, method="post", kwargs={"pk": 999999},
-                                      only={r: REDIRECT for r in READERS}),
+    "intelligence:request-access": Row(
+        HIDDEN, method="post", kwargs={"pk": 999999}, only={r: REDIRECT for r in READERS}
+    ),
     # An incomplete decision goes back to the queue with a message, before any lookup.
     "intelligence:decide": Row(HIDDEN, method="post", kwargs={"pk": 999999}, only={Role.SUPERVISOR: REDIRECT}),
     "entities:detail": Row(HIDDEN, kwargs={"pk": 999999}),
@@ -77,18 +80,23 @@ API_OPERATIONS: dict[str, Row] = {
     "GET /api/v1/me": Row(OK),
     "GET /api/v1/reports": Row(HIDDEN, only=READERS),
     # A well-formed but invalid report: submitters get "invalid input", everyone else "not found".
-    "POST /api/v1/reports": Row(HIDDEN, only={r: INVALID for r in SUBMITTERS}, method="post", body={
-        "text": "", "source_evaluation": "9", "intelligence_assessment": "Z", "handling_code": "P"}),
+    "POST /api/v1/reports": Row(
+        HIDDEN,
+        only={r: INVALID for r in SUBMITTERS},
+        method="post",
+        body={"text": "", "source_evaluation": "9", "intelligence_assessment": "Z", "handling_code": "P"},
+    ),
     "POST /api/v1/extract": Row(HIDDEN, only=SUBMITTERS, method="post", body={"text": "call 07700 900123"}),
     "GET /api/v1/reports/{report_id}": Row(HIDDEN, kwargs={"report_id": 999999}),
     # A file with one bad line: submitters get its rejections, everyone else "not found".
-    "POST /api/v1/report-imports": Row(HIDDEN, only={r: INVALID for r in SUBMITTERS}, method="post",
-                                       body={"text": ""}),
+    "POST /api/v1/report-imports": Row(HIDDEN, only={r: INVALID for r in SUBMITTERS}, method="post", body={"text": ""}),
     "GET /api/v1/entities/{entity_id}": Row(HIDDEN, kwargs={"entity_id": 999999}),
-    "POST /api/v1/reports/{report_id}/access-requests": Row(HIDDEN, method="post", kwargs={"report_id": 999999},
-                                                            body={"reason": "Op Lantern"}),
-    "POST /api/v1/access-requests/{request_id}/decision": Row(HIDDEN, method="post", kwargs={"request_id": 999999},
-                                                              body={"grant": True, "reason": "agreed"}),
+    "POST /api/v1/reports/{report_id}/access-requests": Row(
+        HIDDEN, method="post", kwargs={"report_id": 999999}, body={"reason": "Op Lantern"}
+    ),
+    "POST /api/v1/access-requests/{request_id}/decision": Row(
+        HIDDEN, method="post", kwargs={"request_id": 999999}, body={"grant": True, "reason": "agreed"}
+    ),
 }
 
 
@@ -197,8 +205,9 @@ def test_auditor_sees_own_organisation_and_its_data_only() -> None:
     auditor = UserFactory(organisation=mine, roles=[Role.AUDITOR])
     stranger = UserFactory(organisation=other, roles=[Role.OFFICER])
     own = audit.record(action="view", actor=UserFactory(organisation=mine), object_type="t", object_repr="own-org act")
-    about_us = audit.record(action="view", actor=stranger, object_type="t", object_repr="looked at ours",
-                            subject_organisation=mine)
+    about_us = audit.record(
+        action="view", actor=stranger, object_type="t", object_repr="looked at ours", subject_organisation=mine
+    )
     unrelated = audit.record(action="view", actor=stranger, object_type="t", object_repr="unrelated act")
     page = verified_client(auditor).get(reverse("audit:log")).content.decode()
     assert own.object_repr in page and about_us.object_repr in page

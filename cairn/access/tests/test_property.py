@@ -21,9 +21,18 @@ from cairn.intelligence.choices import ReviewState
 from cairn.intelligence.inputs import ReportInput, SubjectInput
 from cairn.intelligence.models import AccessRequest
 
-org_strategy = st.lists(st.sampled_from([OrganisationKind.POLICE_FORCE, OrganisationKind.LAW_ENFORCEMENT_AGENCY,
-                                         OrganisationKind.CHARITY, OrganisationKind.PROSECUTOR]),
-                        min_size=2, max_size=4)
+org_strategy = st.lists(
+    st.sampled_from(
+        [
+            OrganisationKind.POLICE_FORCE,
+            OrganisationKind.LAW_ENFORCEMENT_AGENCY,
+            OrganisationKind.CHARITY,
+            OrganisationKind.PROSECUTOR,
+        ]
+    ),
+    min_size=2,
+    max_size=4,
+)
 report_strategy = st.lists(
     st.tuples(
         st.integers(0, 3),  # originating org index (mod count)
@@ -32,7 +41,8 @@ report_strategy = st.lists(
         st.booleans(),  # awaiting review (handling C, not reviewed)
         st.integers(0, 3),  # shared phone index: reports may name the same phone
     ),
-    min_size=1, max_size=5,
+    min_size=1,
+    max_size=5,
 )
 role_strategy = st.sampled_from([Role.OFFICER, Role.ANALYST, Role.CASEWORKER, Role.STATISTICIAN, Role.ADMINISTRATOR])
 
@@ -55,8 +65,13 @@ def expected_full(user, report, group_members: set[int], named: bool, granted: b
 
 class DisseminationProperty(TestCase):
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(kinds=org_strategy, reports=report_strategy, roles=st.lists(role_strategy, min_size=1, max_size=4),
-           group_mask=st.lists(st.booleans(), min_size=4, max_size=4), grant_first=st.booleans())
+    @given(
+        kinds=org_strategy,
+        reports=report_strategy,
+        roles=st.lists(role_strategy, min_size=1, max_size=4),
+        group_mask=st.lists(st.booleans(), min_size=4, max_size=4),
+        grant_first=st.booleans(),
+    )
     def test_no_statement_escapes_the_rule(self, kinds, reports, roles, group_mask, grant_first) -> None:
         orgs = [OrganisationFactory(kind=k) for k in kinds]
         members = [o for o, m in zip(orgs, group_mask, strict=False) if m]
@@ -66,13 +81,24 @@ class DisseminationProperty(TestCase):
         made = []
         for org_index, level, named, awaiting, phone in reports:
             author = authors[org_index % len(orgs)]
-            report = services.report_submit(actor=author, data=ReportInput(
-                text="Seen at the car wash.", source_evaluation="2", intelligence_assessment="B",
-                handling_code="C" if awaiting else "P", handling_conditions=["A1"] if awaiting else [],
-                dissemination=level, sharing_group_ids=[group.pk] if named else [],
-                subjects=[SubjectInput(kind="phone", value=f"07700 90040{phone}", role="user"),
-                          SubjectInput(kind="person", value="Ana Popescu", role="victim")],
-            ))
+            # Only a group the originator belongs to can be named.
+            named = named and author.organisation_id in member_ids
+            report = services.report_submit(
+                actor=author,
+                data=ReportInput(
+                    text="Seen at the car wash.",
+                    source_evaluation="2",
+                    intelligence_assessment="B",
+                    handling_code="C" if awaiting else "P",
+                    handling_conditions=["A1"] if awaiting else [],
+                    dissemination=level,
+                    sharing_group_ids=[group.pk] if named else [],
+                    subjects=[
+                        SubjectInput(kind="phone", value=f"07700 90040{phone}", role="user"),
+                        SubjectInput(kind="person", value="Ana Popescu", role="victim"),
+                    ],
+                ),
+            )
             made.append((report, named))
         users = [UserFactory(organisation=orgs[i % len(orgs)], roles=[r]) for i, r in enumerate(roles)]
         granted: set[tuple[int, int]] = set()
@@ -80,12 +106,14 @@ class DisseminationProperty(TestCase):
             # One granted access request, when the first user sees the first report as a flag.
             first_user, (first_report, _) = users[0], made[0]
             if policy.report_access(first_user, first_report.pk) == "flag":
-                AccessRequest.unscoped_objects.create(report=first_report, requester=first_user, reason="r",
-                                                      status="granted")
+                AccessRequest.unscoped_objects.create(
+                    report=first_report, requester=first_user, reason="r", status="granted"
+                )
                 granted.add((first_user.pk, first_report.pk))
         for user in users:
-            allowed = {r.pk for r, named in made
-                       if expected_full(user, r, member_ids, named, (user.pk, r.pk) in granted)}
+            allowed = {
+                r.pk for r, named in made if expected_full(user, r, member_ids, named, (user.pk, r.pk) in granted)
+            }
             received = set(policy.statements_visible_to(user).values_list("report_id", flat=True))
             assert received <= allowed, (user.roles, user.organisation.kind)
             assert received == {r for r in allowed if Statement.unscoped_objects.filter(report_id=r).exists()}

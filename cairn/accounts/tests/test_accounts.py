@@ -18,8 +18,13 @@ from cairn.core.testing import OrganisationFactory, UserFactory, run_cli
 @pytest.mark.django_db
 def test_user_create_hashes_with_argon2_and_audits() -> None:
     org = OrganisationFactory(code="aldermoor")
-    user = services.user_create(actor=None, username="pc.jones", organisation_code="aldermoor", roles=["officer"],
-                                password="a-long-enough-passphrase")
+    user = services.user_create(
+        actor=None,
+        username="pc.jones",
+        organisation_code="aldermoor",
+        roles=["officer"],
+        password="a-long-enough-passphrase",
+    )
     assert user.password.startswith("argon2")
     assert user.organisation == org
     assert AuditEntry.objects.filter(action="create", object_type="accounts.user", object_id=str(user.pk)).exists()
@@ -54,16 +59,28 @@ def test_duplicate_username_is_refused_whatever_the_case() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_createuser_cli() -> None:
     OrganisationFactory(code="aldermoor")
-    ok = run_cli("createuser", "pc.cli", "--org", "aldermoor", "--role", "officer", "--password-stdin",
-                 input_text="a-long-enough-passphrase\n")
+    ok = run_cli(
+        "createuser",
+        "pc.cli",
+        "--org",
+        "aldermoor",
+        "--role",
+        "officer",
+        "--password-stdin",
+        input_text="a-long-enough-passphrase\n",
+    )
     assert ok.returncode == 0, ok.stderr
     assert User.objects.get(username="pc.cli").roles == ["officer"]
 
-    dup = run_cli("createuser", "pc.cli", "--org", "aldermoor", "--password-stdin", input_text="another-long-passphrase\n")
+    dup = run_cli(
+        "createuser", "pc.cli", "--org", "aldermoor", "--password-stdin", input_text="another-long-passphrase\n"
+    )
     assert dup.returncode != 0
     assert "already taken" in dup.stderr and "Traceback" not in dup.stderr
 
-    unknown = run_cli("createuser", "pc.other", "--org", "atlantis", "--password-stdin", input_text="a-long-enough-passphrase\n")
+    unknown = run_cli(
+        "createuser", "pc.other", "--org", "atlantis", "--password-stdin", input_text="a-long-enough-passphrase\n"
+    )
     assert unknown.returncode != 0
     assert "no organisation with the code 'atlantis'" in unknown.stderr
     assert not User.objects.filter(username="pc.other").exists()

@@ -44,7 +44,10 @@ def test_unknown_action_is_refused() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE audit_auditentry SET reason = 'nothing to see' WHERE id = %s", "DELETE FROM audit_auditentry WHERE id = %s"],
+    [
+        "UPDATE audit_auditentry SET reason = 'nothing to see' WHERE id = %s",
+        "DELETE FROM audit_auditentry WHERE id = %s",
+    ],
 )
 def test_database_refuses_update_and_delete(statement: str) -> None:
     entry = audit.record(action=AuditAction.VIEW, actor=UserFactory(), object_type="test.thing")
@@ -66,7 +69,9 @@ def _tamper(sql: str, params: list[object]) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_cli_verify_names_the_first_altered_entry() -> None:
     user = UserFactory()
-    entries = [audit.record(action=AuditAction.VIEW, actor=user, object_id=i, object_type="test.thing") for i in range(5)]
+    entries = [
+        audit.record(action=AuditAction.VIEW, actor=user, object_id=i, object_type="test.thing") for i in range(5)
+    ]
     ok = run_cli("audit", "verify")
     assert ok.returncode == 0, ok.stderr
     assert "intact" in ok.stdout
@@ -82,7 +87,9 @@ def test_cli_verify_names_the_first_altered_entry() -> None:
 @pytest.mark.django_db
 def test_verify_detects_a_removed_entry() -> None:
     user = UserFactory()
-    entries = [audit.record(action=AuditAction.VIEW, actor=user, object_id=i, object_type="test.thing") for i in range(4)]
+    entries = [
+        audit.record(action=AuditAction.VIEW, actor=user, object_id=i, object_type="test.thing") for i in range(4)
+    ]
     _tamper("DELETE FROM audit_auditentry WHERE id = %s", [entries[1].id])
     report = audit.verify_chain()
     assert not report.intact
@@ -93,7 +100,9 @@ def test_verify_detects_a_removed_entry() -> None:
 @pytest.mark.django_db
 def test_verify_detects_a_rewritten_hash_chain_link() -> None:
     user = UserFactory()
-    entries = [audit.record(action=AuditAction.VIEW, actor=user, object_id=i, object_type="test.thing") for i in range(3)]
+    entries = [
+        audit.record(action=AuditAction.VIEW, actor=user, object_id=i, object_type="test.thing") for i in range(3)
+    ]
     # Rewrite an entry and its own hash consistently: the next entry's link still breaks.
     _tamper("UPDATE audit_auditentry SET reason = 'x', hash = %s WHERE id = %s", ["f" * 64, entries[0].id])
     report = audit.verify_chain()

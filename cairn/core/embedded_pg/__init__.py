@@ -60,9 +60,7 @@ def _ensure_database(handle: Any, name: str) -> None:
     import psycopg
 
     info = handle.get_postmaster_info()
-    with psycopg.connect(
-        dbname="postgres", user="postgres", host=str(info.socket_dir), autocommit=True
-    ) as conn:
+    with psycopg.connect(dbname="postgres", user="postgres", host=str(info.socket_dir), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')

@@ -16,8 +16,9 @@ from cairn.intelligence.models import IntelligenceReport
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def call(url: str, token: str, *, body: object = None, raw: bytes | None = None,
-         content_type: str = "application/json") -> tuple[int, dict]:
+def call(
+    url: str, token: str, *, body: object = None, raw: bytes | None = None, content_type: str = "application/json"
+) -> tuple[int, dict]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
     request.add_header("Authorization", f"Bearer {token}")
@@ -37,16 +38,21 @@ def officer():
 
 GOOD = {
     "text": "Dritan uses 07700 900123 and drives AB12 CDE.",
-    "source_evaluation": "2", "intelligence_assessment": "B", "handling_code": "P",
-    "dissemination": "shared", "exploitation_types": ["labour"],
-    "subjects": [{"kind": "person", "value": "Dritan Hoxha", "role": "suspect", "date_of_birth": "1985"},
-                 {"kind": "phone", "value": "07700 900123", "role": "user", "linked_to": 0, "relation": "uses"},
-                 {"kind": "vrm", "value": "ab12 cde", "role": "user", "linked_to": 0, "relation": "uses"}],
+    "source_evaluation": "2",
+    "intelligence_assessment": "B",
+    "handling_code": "P",
+    "dissemination": "shared",
+    "exploitation_types": ["labour"],
+    "subjects": [
+        {"kind": "person", "value": "Dritan Hoxha", "role": "suspect", "date_of_birth": "1985"},
+        {"kind": "phone", "value": "07700 900123", "role": "user", "linked_to": 0, "relation": "uses"},
+        {"kind": "vrm", "value": "ab12 cde", "role": "user", "linked_to": 0, "relation": "uses"},
+    ],
 }
 
 
 def test_submit_and_read_back(live_server, officer) -> None:
-    user, token = officer
+    _, token = officer
     status, body = call(f"{live_server.url}/api/v1/reports", token, body=GOOD)
     assert status == 201, body
     assert body["access"] == "full" and body["grade"] == "2B P"
@@ -65,12 +71,14 @@ def test_submit_and_read_back(live_server, officer) -> None:
         ({"classification": "SECRET"}, "classification"),
         ({"text": "x" * 20001}, "text"),
         ({"subjects": [{"kind": "phone", "value": "12", "role": "user"}]}, "subjects[0].value"),
-        ({"subjects": [{"kind": "iban", "value": "GB00 WEST 1234 5698 7654 32", "role": "owner"}]},
-         "subjects[0].value"),
+        (
+            {"subjects": [{"kind": "iban", "value": "GB00 WEST 1234 5698 7654 32", "role": "owner"}]},
+            "subjects[0].value",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_saves_nothing(live_server, officer, change, field) -> None:
-    user, token = officer
+    _, token = officer
     status, body = call(f"{live_server.url}/api/v1/reports", token, body=GOOD | change)
     assert status == 422
     assert body["code"] == "invalid_input" and field in body["errors"]
@@ -81,8 +89,11 @@ def test_html_is_stored_as_text_and_rendered_escaped(live_server, officer, clien
     from cairn.core.testing import verified_client
 
     user, token = officer
-    status, body = call(f"{live_server.url}/api/v1/reports", token,
-                        body=GOOD | {"text": "<script>alert(1)</script> seen at the car wash"})
+    status, body = call(
+        f"{live_server.url}/api/v1/reports",
+        token,
+        body=GOOD | {"text": "<script>alert(1)</script> seen at the car wash"},
+    )
     assert status == 201
     page = verified_client(user).get(f"/intelligence/{body['id']}/").content.decode()
     assert "<script>alert(1)</script>" not in page
@@ -90,11 +101,16 @@ def test_html_is_stored_as_text_and_rendered_escaped(live_server, officer, clien
 
 
 def test_import_endpoint_is_all_or_nothing(live_server, officer) -> None:
-    user, token = officer
-    good = json.dumps({"text": "Seen at the farm.", "grading": {"model": "5x5x5", "source": "B",
-                                                                 "intelligence": "2", "handling": "1"}})
-    bad = json.dumps({"text": "Seen again.", "grading": {"model": "5x5x5", "source": "Q",
-                                                          "intelligence": "2", "handling": "1"}})
+    _, token = officer
+    good = json.dumps(
+        {
+            "text": "Seen at the farm.",
+            "grading": {"model": "5x5x5", "source": "B", "intelligence": "2", "handling": "1"},
+        }
+    )
+    bad = json.dumps(
+        {"text": "Seen again.", "grading": {"model": "5x5x5", "source": "Q", "intelligence": "2", "handling": "1"}}
+    )
     url = f"{live_server.url}/api/v1/report-imports"
     status, body = call(url, token, raw=f"{good}\n{bad}\n".encode(), content_type="application/x-ndjson")
     assert status == 422 and body["imported"] == 0

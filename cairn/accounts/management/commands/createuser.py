@@ -44,8 +44,10 @@ class Command(BaseCommand):
                 password=password,
             )
         except ValidationError as exc:
-            messages = []
+            messages: list[str] = []
             for field, errs in exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]:
                 messages.extend(f"{field}: {e}" if field and field != "__all__" else e for e in errs)
             raise CommandError("; ".join(messages)) from exc
-        self.stdout.write(f"created {user.username} in {user.organisation.name} with roles {', '.join(user.roles) or 'none'}")
+        self.stdout.write(
+            f"created {user.username} in {user.organisation.name} with roles {', '.join(user.roles) or 'none'}"
+        )

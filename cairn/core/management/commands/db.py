@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DATABASE_URL:
             parts = urlsplit(settings.DATABASE_URL)
-            where = f"external PostgreSQL at {parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path} (DATABASE_URL)"
+            location = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+            where = f"external PostgreSQL at {location} (DATABASE_URL)"
         else:
             where = f"embedded PostgreSQL, data folder {embedded_pg.pgdata_dir()}"
         self.stdout.write(where)
