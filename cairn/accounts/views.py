@@ -98,6 +98,14 @@ def _finish_sign_in(request: HttpRequest, user: User, device: Any) -> HttpRespon
     return HttpResponseRedirect(target)
 
 
+def _throttled(device: Any, form: CodeForm) -> bool:
+    """After a wrong code django-otp refuses every code for a few seconds; say so, and count nothing."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        form.add_error("code", "Wait a few seconds, then enter the code again.")
+    return not allowed
+
+
 def _code_failed(request: HttpRequest, user: User) -> None:
     """Count a wrong code towards the lockout, exactly as a wrong password counts."""
     user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=request)
@@ -123,6 +131,8 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:enrol")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if _throttled(device, form):
+            return render(request, "accounts/code.html", {"form": form, "pending": user})
         if device.verify_token(form.cleaned_data["code"]):
             return _finish_sign_in(request, user, device)
         _code_failed(request, user)
@@ -147,7 +157,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:code")
     device = services.totp_enrolment_start(user=user)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not _throttled(device, form):
         if device.verify_token(form.cleaned_data["code"]):
             services.totp_enrolment_confirm(user=user, device=device)
             return _finish_sign_in(request, user, device)

@@ -114,7 +114,9 @@ def test_flag_request_grant_read(browser, live_server) -> None:
     assert (analyst.username, "view", "intelligence.report") in actions
     assert (supervisor.username, "access_decision", "intelligence.access_request") in actions
     assert (supervisor.username, "disclose", "intelligence.report") in actions
-    full_views = AuditEntry.objects.filter(actor_username=officer.username, action="view", object_id=str(held.pk))
+    full_views = AuditEntry.objects.filter(
+        actor_username=officer.username, action="view", object_type="intelligence.report", object_id=str(held.pk)
+    )
     assert {e.detail.get("access") for e in full_views} == {"flag", "full"}
     disclosure = AuditEntry.objects.get(action="disclose", object_id=str(held.pk))
     assert disclosure.detail["recipient"] == officer.username and disclosure.reason
