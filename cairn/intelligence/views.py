@@ -37,8 +37,20 @@ from cairn.intelligence.models import IntelligenceReport
 from cairn.intelligence.names import name_matcher_for
 
 PAGE_SIZE = 50
-# Extraction kinds as the subject form names them.
+# Extraction kinds as the subject form names them, and the role a proposal starts with.
 EXTRACTED_KIND = {"person_name": "person"}
+DEFAULT_ROLE = {
+    "person": SubjectRole.ASSOCIATE,
+    "phone": SubjectRole.USER,
+    "email": SubjectRole.USER,
+    "url": SubjectRole.USER,
+    "vrm": SubjectRole.USER,
+    "address": SubjectRole.LOCATION,
+    "postcode": SubjectRole.LOCATION,
+    "iban": SubjectRole.OWNER,
+    "bank_account": SubjectRole.OWNER,
+    "document": SubjectRole.OWNER,
+}
 
 
 def _user(request: HttpRequest) -> User:
