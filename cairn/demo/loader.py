@@ -51,25 +51,37 @@ def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT
         orgs: dict[str, Organisation] = {}
         for spec in world.organisations:
             org = accounts.organisation_create(
-                actor=None, code=spec.code, name=spec.name, kind=spec.kind, jurisdiction=spec.jurisdiction,
-                region=spec.region, contact_point=spec.contact_point,
+                actor=None,
+                code=spec.code,
+                name=spec.name,
+                kind=spec.kind,
+                jurisdiction=spec.jurisdiction,
+                region=spec.region,
+                contact_point=spec.contact_point,
             )
             orgs[spec.code] = org
             for unit_name, unit_kind in spec.units:
                 Unit.objects.create(organisation=org, name=unit_name, kind=unit_kind)
         for group_spec in world.sharing_groups:
-            group = SharingGroup.objects.create(name=group_spec.name, kind=group_spec.kind,
-                                                description=group_spec.description)
+            group = SharingGroup.objects.create(
+                name=group_spec.name, kind=group_spec.kind, description=group_spec.description
+            )
             group.members.set([orgs[c] for c in group_spec.members])
             audit.record(action=AuditAction.CREATE, actor=None, obj=group, organisation=orgs["ntc"])
         units = {(u.organisation.code, u.name): u for u in Unit.objects.select_related("organisation")}
         created: list[User] = []
-        for spec in world.users:
+        for user_spec in world.users:
             created.append(
                 accounts.user_create(
-                    actor=None, username=spec.username, organisation_code=spec.organisation, roles=list(spec.roles),
-                    email=spec.email, first_name=spec.first_name, last_name=spec.last_name,
-                    unit=units.get((spec.organisation, spec.unit)) if spec.unit else None, job_title=spec.job_title,
+                    actor=None,
+                    username=user_spec.username,
+                    organisation_code=user_spec.organisation,
+                    roles=list(user_spec.roles),
+                    email=user_spec.email,
+                    first_name=user_spec.first_name,
+                    last_name=user_spec.last_name,
+                    unit=units.get((user_spec.organisation, user_spec.unit)) if user_spec.unit else None,
+                    job_title=user_spec.job_title,
                 )
             )
         # One Argon2 hash for the shared demo password, not one per account.
@@ -82,18 +94,23 @@ def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT
         by_username = {u.username: u for u in created}
         intelligence = load_reports(world_reports(world, n_reports), by_username)
         story = add_story(by_username)
+        by_level = dict(intelligence.by_level)
+        by_organisation = dict(intelligence.by_organisation)
+        if story is not None:
+            by_level[story.dissemination] = by_level.get(story.dissemination, 0) + 1
+            by_organisation[story.organisation.code] = by_organisation.get(story.organisation.code, 0) + 1
         summary = {
             "organisations": len(orgs),
             "sharing_groups": len(world.sharing_groups),
             "users": len(created),
             "hidden_people": len(world.people),
             "hidden_groups": len(world.groups),
-            "reports": intelligence.submitted + 1,
-            "reports_by_level": intelligence.by_level,
-            "reports_by_organisation": intelligence.by_organisation,
-            "reports_reviewed": intelligence.reviewed,
+            "reports": intelligence.submitted + (story is not None),
+            "reports_by_level": by_level,
+            "reports_by_organisation": dict(sorted(by_organisation.items())),
+            "reports_reviewed": intelligence.reviewed + (story is not None),
             "reports_awaiting_review": intelligence.awaiting_review,
-            "story_report": story.reference,
+            "story_report": story.reference if story is not None else None,
         }
         DemoLoad.objects.create(seed=seed, version=WORLD_VERSION, summary=summary)
     return LoadResult(True, summary)

@@ -62,8 +62,10 @@ class SubjectInput:
     date_of_birth: str = ""  # "1999", "1999-03" or "1999-03-12"
     nationality: str = ""  # ISO 3166-1 alpha-2
     known_entity_id: int | None = None  # an existing entity the officer accepted
+    # A link reads "<subject linked_to> <relation> <this subject>", e.g. on a phone:
+    # linked_to = the person, relation = "uses".
     linked_to: int | None = None  # index of another subject in this report
-    relation: str = ""  # a relationship Property from this subject to linked_to
+    relation: str = ""  # a relationship Property
 
     # Filled in by validation.
     entity_kind: str = ""

@@ -15,7 +15,9 @@ class SubjectIn(Schema):
     date_of_birth: str = ""
     nationality: str = ""
     known_entity_id: int | None = None
-    linked_to: int | None = Field(None, description="index of another subject in this report")
+    linked_to: int | None = Field(
+        None, description="index of another subject; the link reads '<that subject> <relation> <this subject>'"
+    )
     relation: str = ""
 
 

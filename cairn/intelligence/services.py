@@ -169,8 +169,9 @@ def _subject_statements(
             )
     for s, entity in zip(subjects, entities, strict=True):
         if s.linked_to is not None:
+            # Read as "<linked_to> <relation> <this subject>": the person uses the phone.
             statements.append(
-                Statement(entity=entity, report=report, prop=s.relation, related_entity=entities[s.linked_to])
+                Statement(entity=entities[s.linked_to], report=report, prop=s.relation, related_entity=entity)
             )
     return statements
 

@@ -21,8 +21,18 @@ def test_the_world_has_the_multi_agency_response_and_ground_truth() -> None:
     assert kinds.count("police_force") >= 8 + 1 + 3
     assert {"law_enforcement_agency", "national_centre", "prosecutor", "charity", "government"} <= set(kinds)
     roles = {r for u in world.users for r in u.roles}
-    assert roles == {"officer", "analyst", "supervisor", "sio", "victim_care", "caseworker",
-                     "financial_investigator", "statistician", "auditor", "administrator"}
+    assert roles == {
+        "officer",
+        "analyst",
+        "supervisor",
+        "sio",
+        "victim_care",
+        "caseworker",
+        "financial_investigator",
+        "statistician",
+        "auditor",
+        "administrator",
+    }
     truth = world.ground_truth()
     assert len(truth["groups"]) >= 10
     members = {m for g in truth["groups"] for m in g["members"]}
@@ -32,10 +42,10 @@ def test_the_world_has_the_multi_agency_response_and_ground_truth() -> None:
 
 @pytest.mark.django_db
 def test_loading_twice_does_not_duplicate_and_leaves_an_intact_chain() -> None:
-    first = load_demo(11)
+    first = load_demo(11, n_reports=50)
     assert first.loaded
     counts = (Organisation.objects.count(), User.objects.count())
-    second = load_demo(11)
+    second = load_demo(11, n_reports=50)
     assert not second.loaded
     assert (Organisation.objects.count(), User.objects.count()) == counts
     assert User.objects.get(username="officer.aldermoor").check_password(DEMO_PASSWORD)

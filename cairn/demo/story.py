@@ -1,0 +1,104 @@
+"""The fixed story the demo walks through: one force's restricted intelligence meets another's report.
+
+Brackenridge Constabulary holds a restricted, supervisor-reviewed report about a phone and the man
+who uses it. An Aldermoor officer who then reports the same phone, written another way, is told
+that Brackenridge holds intelligence on it and whom to call, without seeing it. The story is the
+same for every seed; the world's generator never hands out the story's phone number.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from cairn.demo.intelligence import DemoReport
+from cairn.intelligence.inputs import ReportInput, SubjectInput
+
+if TYPE_CHECKING:
+    from cairn.accounts.models import User
+    from cairn.intelligence.models import IntelligenceReport
+
+STORY_PHONE = "07700 900461"
+STORY_PHONE_E164 = "+447700900461"
+STORY_PHONE_AS_ALDERMOOR_WRITES_IT = "+44 7700 900461"
+STORY_HOLDER = "brackenridge"
+STORY_AUTHOR = "analyst.brackenridge"
+STORY_SUPERVISOR = "supervisor.brackenridge"
+STORY_OFFICER = "officer.aldermoor"
+STORY_SUSPECT = "Marius DRAGOMIR"
+STORY_SUSPECT_DOB = "1986-04-17"
+STORY_ADDRESS = "Flat 2, 118 Station Road, Brackenridge BK2 4TN"
+STORY_REPORT_TEXT = (
+    "Source reports that Marius DRAGOMIR (DOB 17/04/1986), a Romanian national, controls at least four women "
+    f"who are made to sell sex from {STORY_ADDRESS}, a flat above a takeaway. Bookings are taken on the mobile "
+    f"{STORY_PHONE}, which DRAGOMIR carries at all times. The women are moved between Brackenridge and Aldermoor "
+    "every few weeks, and DRAGOMIR is believed to be looking for a second flat in Aldermoor."
+)
+STORY_REVIEW_REASON = "Grading confirmed. Restricted to protect the source: partners see a flag and may ask for access."
+
+STORY_TEXT = f"""\
+The demo story: a flag across forces.
+
+Brackenridge Constabulary already holds a RESTRICTED intelligence report, reviewed by its
+supervisor, about {STORY_SUSPECT} and the mobile {STORY_PHONE}. Aldermoor Police cannot read it.
+
+1. Load the demo (`cairn demo`) and sign in as `{STORY_OFFICER}` with the demo password and the
+   code from `cairn demo code`.
+2. Submit a new intelligence report, for example: "A man driving a grey Ford Transit drops women
+   at a flat on Mill Lane, Aldermoor, most evenings. He uses the phone {STORY_PHONE_AS_ALDERMOOR_WRITES_IT}."
+   Keep the phone as a subject: it is written differently from Brackenridge's, but Cairn normalises
+   both to {STORY_PHONE_E164}.
+3. Cairn shows a flag on the phone: Brackenridge Constabulary holds restricted intelligence on it,
+   with its date, its category (sexual exploitation) and whom to contact. The report itself stays
+   hidden.
+4. Ask for access from the flag, giving a reason. Sign in as `{STORY_SUPERVISOR}`, find the
+   request and grant it; back as `{STORY_OFFICER}`, the Brackenridge report now opens in full.
+   Every step is in the audit log.
+"""
+
+
+def story_report() -> DemoReport:
+    """The Brackenridge report, as the loader submits it."""
+    data = ReportInput(
+        text=STORY_REPORT_TEXT,
+        source_evaluation="2",
+        intelligence_assessment="B",
+        handling_code="C",
+        handling_conditions=["A1", "S2"],
+        classification="OFFICIAL-SENSITIVE",
+        exploitation_types=["sexual"],
+        dissemination="restricted",
+        occurred_on=date(2025, 11, 18),
+        subjects=[
+            SubjectInput(
+                kind="person", value=STORY_SUSPECT, role="suspect", date_of_birth=STORY_SUSPECT_DOB, nationality="RO"
+            ),
+            SubjectInput(kind="phone", value=STORY_PHONE, role="user", linked_to=0, relation="uses"),
+            SubjectInput(kind="address", value=STORY_ADDRESS, role="location", linked_to=0, relation="works_at"),
+        ],
+    )
+    return DemoReport(
+        author=STORY_AUTHOR,
+        data=data,
+        organisation=STORY_HOLDER,
+        review_by=STORY_SUPERVISOR,
+        story="story",
+        person_keys=[None, None, None],
+        selector_keys=[None, None, None],
+        review_reason=STORY_REVIEW_REASON,
+        true_grade="2BC",
+    )
+
+
+def add_story(users: dict[str, User]) -> IntelligenceReport | None:
+    """Submit the story report as Brackenridge's analyst and have its supervisor review it (still restricted).
+
+    A custom world without Brackenridge's analyst and supervisor has no story: None.
+    """
+    from cairn.intelligence.services import report_review, report_submit
+
+    story = story_report()
+    if story.author not in users or STORY_SUPERVISOR not in users:
+        return None
+    report = report_submit(actor=users[story.author], data=story.data)
+    return report_review(actor=users[STORY_SUPERVISOR], report=report, changes={}, reason=story.review_reason)
