@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cairn.accounts.choices import LAW_ENFORCEMENT_KINDS, Jurisdiction, OrganisationKind
 from cairn.accounts.models import Organisation, SharingGroup, User
+from cairn.core.reasons import SESSION_KEY as REASON_KEY
 
 TEST_PASSWORD = "correct horse battery staple"
 TEST_TOTP_KEY_HEX = b"cairn-test-totp-key!".hex()
@@ -81,8 +82,8 @@ def totp_code(key_hex: str = TEST_TOTP_KEY_HEX, *, offset_steps: int = 0) -> str
     return f"{totp.token():06d}"
 
 
-def verified_client(user: User) -> Client:
-    """A test client signed in as ``user`` with the second factor done."""
+def verified_client(user: User, *, reason: str = "Test case 1") -> Client:
+    """A test client signed in as ``user`` with the second factor done and a stated reason."""
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
@@ -90,6 +91,8 @@ def verified_client(user: User) -> Client:
         device = TOTPDevice.objects.create(user=user, name="Test authenticator", key=TEST_TOTP_KEY_HEX, confirmed=True)
     session = client.session
     session["otp_device_id"] = device.persistent_id
+    if reason:
+        session[REASON_KEY] = reason
     session.save()
     return client
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Router
@@ -190,6 +191,12 @@ def get_report(request: HttpRequest, report_id: int, reason: str = "") -> dict[s
             "flag": _flag_out(flag),
         }
     body = _report_full(user, report_id)
+    if (
+        body["dissemination"] in {"restricted", "confidential"}
+        and settings.AUDIT_REQUIRE_JUSTIFICATION
+        and not reason.strip()
+    ):
+        raise HttpError(422, "Give a reason (?reason=...) to open restricted or confidential intelligence.")
     audit.record(
         action=AuditAction.VIEW,
         actor=user,
@@ -209,12 +216,14 @@ def get_report(request: HttpRequest, report_id: int, reason: str = "") -> dict[s
     response={200: EntityOut, 404: ErrorOut},
     summary="Every fact about an entity from reports you may read, and flags for restricted ones",
 )
-def get_entity(request: HttpRequest, entity_id: int) -> dict[str, Any]:
+def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[str, Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
     view = selectors.entity_for_reading(actor=user, entity_id=entity_id)
     if view is None:
         raise HttpError(404, "Not found.")
+    if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason.strip():
+        raise HttpError(422, "Give a reason (?reason=...) for looking up a person or selector.")
     statements = (
         policy.statements_visible_to(user)
         .filter(entity_id=entity_id)
@@ -227,6 +236,7 @@ def get_entity(request: HttpRequest, entity_id: int) -> dict[str, Any]:
         object_type="entities.entity",
         object_id=entity_id,
         object_repr=view.label[:300],
+        reason=reason[:300],
         detail={"api": True},
         request=request,
     )

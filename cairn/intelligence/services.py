@@ -64,7 +64,7 @@ def _next_reference(org_code: str, count: int = 1) -> list[str]:
         cursor.execute("SELECT nextval('intelligence_report_ref_seq') FROM generate_series(1, %s)", [count])
         numbers = sorted(r[0] for r in cursor.fetchall())
     year = timezone.now().year
-    return [f"{org_code.upper()[:6]}-{year}-{n:07d}" for n in numbers]
+    return [f"{org_code.upper()[:16]}-{year}-{n:07d}" for n in numbers]
 
 
 def _snapshot(report: IntelligenceReport, group_names: list[str] | None = None) -> dict[str, Any]:

@@ -18,9 +18,11 @@ from cairn.access.policy import require
 from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
+from cairn.core.reasons import current_reason, reason_required
 from cairn.entities.choices import SubjectRole
 from cairn.entities.extraction import extract
 from cairn.intelligence import selectors, services
+from cairn.intelligence.choices import Dissemination
 from cairn.intelligence.forms import (
     BLANK_SUBJECT_ROWS,
     MANUAL_ROW_START,
@@ -170,7 +172,10 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 
 def _read_reason(request: HttpRequest) -> str:
-    return (request.GET.get("reason") or request.session.get("cairn_search_reason") or "")[:500]
+    return current_reason(request)
+
+
+SENSITIVE_LEVELS = {Dissemination.RESTRICTED, Dissemination.CONFIDENTIAL}
 
 
 @login_required
@@ -201,6 +206,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "pending": selectors.pending_request(actor=user, report_id=pk),
             },
         )
+    if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
+        return needs
     audit.record(
         action=AuditAction.VIEW,
         actor=user,
@@ -233,12 +240,15 @@ def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     revision = selectors.report_revisions(actor=user, report=report).filter(number=number).first()
     if revision is None:
         raise Http404
+    if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
+        return needs
     audit.record(
         action=AuditAction.VIEW,
         actor=user,
         obj=report,
         object_type="intelligence.report_revision",
         object_repr=f"{report.reference} r{number}",
+        reason=_read_reason(request),
         request=request,
         subject_organisation=report.organisation,
     )

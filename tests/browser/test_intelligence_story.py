@@ -78,6 +78,10 @@ def test_flag_request_grant_read(browser, live_server) -> None:
 
     # 2. From the phone, the officer sees Brackenridge's flag — not its text.
     page.click('[data-testid="subjects"] a:has-text("+44 7700 900461")')
+    # Looking up a selector is a consultation: Cairn asks why, once per session.
+    page.wait_for_url(re.compile(r".*/reason/.*"))
+    page.fill("#id_reason", "Op Eastgate AP/123")
+    page.click('[data-testid="save-reason"]')
     flag = page.locator('[data-testid="flag"]')
     assert "Brackenridge Constabulary holds restricted intelligence" in flag.inner_text()
     assert "Lotus sauna" not in page.content()
@@ -118,5 +122,6 @@ def test_flag_request_grant_read(browser, live_server) -> None:
         actor_username=officer.username, action="view", object_type="intelligence.report", object_id=str(held.pk)
     )
     assert {e.detail.get("access") for e in full_views} == {"flag", "full"}
+    assert {e.reason for e in full_views if e.detail.get("access") == "full"} == {"Op Eastgate AP/123"}
     disclosure = AuditEntry.objects.get(action="disclose", object_id=str(held.pk))
     assert disclosure.detail["recipient"] == officer.username and disclosure.reason

@@ -53,6 +53,7 @@ PAGES: dict[str, Row] = {
     "accounts:tokens": Row(OK),
     "accounts:token-revoke": Row(HIDDEN, method="post", kwargs={"token_id": 999999}),
     "audit:log": Row(HIDDEN, only={Role.AUDITOR: OK}),
+    "core:reason": Row(OK),
     "intelligence:list": Row(HIDDEN, only=READERS),
     "intelligence:new": Row(HIDDEN, only=SUBMITTERS),
     "intelligence:extract": Row(HIDDEN, only=SUBMITTERS, method="post"),
