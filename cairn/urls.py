@@ -9,6 +9,8 @@ urlpatterns = [
     path("audit/", include("cairn.audit.urls")),
     path("intelligence/", include("cairn.intelligence.urls")),
     path("entities/", include("cairn.entities.urls")),
+    path("search/", include("cairn.search.urls")),
+    path("notifications/", include("cairn.notifications.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

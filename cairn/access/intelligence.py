@@ -28,6 +28,7 @@ from cairn.accounts.models import User
 from cairn.entities.models import Entity, Statement
 from cairn.intelligence.choices import AccessRequestStatus, Dissemination, ReviewState
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
+from cairn.search.models import PersonName
 
 Report = IntelligenceReport
 _SharingLink = IntelligenceReport.sharing_groups.through
@@ -39,37 +40,52 @@ def _reader(user: Any) -> bool:
     )
 
 
-def _full_q(user: User) -> Q:
+NOTHING = Q(pk__in=[])
+
+
+def _full_q(user: User, prefix: str = "") -> Q:
     org = user.organisation
-    released = ~Q(review_state=ReviewState.AWAITING)
-    in_named_group = Exists(
-        _SharingLink.objects.filter(intelligencereport_id=OuterRef("pk"), sharinggroup__members=org)
-    )
+    ref = OuterRef(prefix.removesuffix("__") or "pk")
+    released = ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
+    in_named_group = Exists(_SharingLink.objects.filter(intelligencereport_id=ref, sharinggroup__members=org))
     granted = Exists(
-        AccessRequest.unscoped_objects.filter(
-            report_id=OuterRef("pk"), requester=user, status=AccessRequestStatus.GRANTED
-        )
+        AccessRequest.unscoped_objects.filter(report_id=ref, requester=user, status=AccessRequestStatus.GRANTED)
     )
     wider = Q(in_named_group) | Q(granted)
     if org.is_law_enforcement:
-        wider |= Q(dissemination=Dissemination.SHARED)
-    return Q(organisation_id=org.pk) | (released & wider)
+        wider |= Q(**{f"{prefix}dissemination": Dissemination.SHARED})
+    return Q(**{f"{prefix}organisation_id": org.pk}) | (released & wider)
+
+
+def report_q(user: Any, prefix: str = "") -> Q:
+    """The rule as a filter on any model that reaches a report through ``prefix`` (e.g. "report__").
+
+    Search and graph queries filter candidate rows with it, so PostgreSQL checks the
+    rule row by row through the report's primary key instead of building the whole
+    visible set first.
+    """
+    return _full_q(user, prefix) if _reader(user) else NOTHING
+
+
+def flag_q(user: Any, prefix: str = "") -> Q:
+    """Restricted, released, not readable in full, and the viewer is law enforcement."""
+    if not _reader(user) or not user.organisation.is_law_enforcement:
+        return NOTHING
+    return (
+        ~_full_q(user, prefix)
+        & Q(**{f"{prefix}dissemination": Dissemination.RESTRICTED})
+        & ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
+    )
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:
     """Reports the user may read in full."""
-    if not _reader(user):
-        return Report.unscoped_objects.none()
-    return Report.unscoped_objects.filter(_full_q(user))
+    return Report.unscoped_objects.filter(report_q(user))
 
 
 def reports_flagged_to(user: Any) -> QuerySet[Report]:
-    """Reports the user may know exist (a flag) but not read: restricted, released, not theirs."""
-    if not _reader(user) or not user.organisation.is_law_enforcement:
-        return Report.unscoped_objects.none()
-    return Report.unscoped_objects.filter(~_full_q(user), dissemination=Dissemination.RESTRICTED).exclude(
-        review_state=ReviewState.AWAITING
-    )
+    """Reports the user may know exist (a flag) but not read."""
+    return Report.unscoped_objects.filter(flag_q(user))
 
 
 def report_access(user: Any, report_id: int) -> str:
@@ -82,9 +98,11 @@ def report_access(user: Any, report_id: int) -> str:
 
 
 def statements_visible_to(user: Any) -> QuerySet[Statement]:
-    if not _reader(user):
-        return Statement.unscoped_objects.none()
-    return Statement.unscoped_objects.filter(report__in=reports_visible_to(user).values("pk"))
+    return Statement.unscoped_objects.filter(report_q(user, "report__"))
+
+
+def statements_flagged_to(user: Any) -> QuerySet[Statement]:
+    return Statement.unscoped_objects.filter(flag_q(user, "report__"))
 
 
 def entities_visible_to(user: Any) -> QuerySet[Entity]:
@@ -105,6 +123,24 @@ def entities_flagged_to(user: Any) -> QuerySet[Entity]:
     return Entity.unscoped_objects.filter(
         Exists(Statement.unscoped_objects.filter(entity_id=OuterRef("pk"), report__in=flagged))
     )
+
+
+def rows_visible_to(user: Any, model: Any) -> QuerySet[Any]:
+    """Rows of any model that hangs off a report (``report`` foreign key), as far as the rule allows."""
+    return model.unscoped_objects.filter(report_q(user, "report__"))
+
+
+def rows_flagged_to(user: Any, model: Any) -> QuerySet[Any]:
+    return model.unscoped_objects.filter(flag_q(user, "report__"))
+
+
+def unrestricted_for_benchmark(model: Any) -> QuerySet[Any]:
+    """Every row, with no access rule at all.
+
+    Only ``cairn bench`` may call this, to print the cost of the rule beside the
+    same search without it; a structure test fails if anything else does.
+    """
+    return model.unscoped_objects.all()
 
 
 def revisions_visible_to(user: Any) -> QuerySet[ReportRevision]:
@@ -191,7 +227,8 @@ def _flag(report: Report, entity_id: int | None) -> Flag:
     )
 
 
-_VISIBLE = {
+_VISIBLE: dict[Any, Any] = {
+    PersonName: lambda user: rows_visible_to(user, PersonName),
     IntelligenceReport: reports_visible_to,
     Statement: statements_visible_to,
     Entity: entities_visible_to,
@@ -203,6 +240,6 @@ _VISIBLE = {
 def visible(model: type[Model], user: Any) -> QuerySet[Any]:
     """``Model.objects.visible_to(user)`` lands here."""
     try:
-        return _VISIBLE[model](user)  # type: ignore[index]
+        return _VISIBLE[model](user)
     except KeyError:
         raise LookupError(f"the access policy has no rule for {model.__name__}") from None

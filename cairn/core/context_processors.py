@@ -10,8 +10,16 @@ from cairn.access.policy import capabilities
 
 
 def cairn(request: HttpRequest) -> dict[str, Any]:
-    caps = capabilities(getattr(request, "user", None))
+    user = getattr(request, "user", None)
+    caps = capabilities(user)
+    unread = 0
+    if user is not None and user.is_authenticated:
+        from cairn.notifications.models import Notification
+
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
+        "unread_notifications": unread,
+        "can_search": Capability.SEARCH in caps,
         "cairn_node": settings.CAIRN_NODE_NAME,
         "can_view_audit_log": Capability.VIEW_AUDIT_LOG in caps,
         "can_read_intelligence": Capability.READ_INTELLIGENCE in caps,

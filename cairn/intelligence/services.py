@@ -33,6 +33,8 @@ from cairn.intelligence.choices import (
 )
 from cairn.intelligence.inputs import ReportInput, SubjectInput, clean_text, validate
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
+from cairn.search.indexing import index_person_names
+from cairn.search.services import notify_watchers
 
 RETENTION_YEARS = int(getattr(settings, "CAIRN_REVIEW_YEARS", 6))
 SNAPSHOT_FIELDS = [
@@ -246,7 +248,11 @@ def report_submit_many(
             )
         IntelligenceReport.sharing_groups.through.objects.bulk_create(links)
         Statement.unscoped_objects.bulk_create(statements)
+        index_person_names(statements)
         ReportRevision.unscoped_objects.bulk_create(revisions)
+        report_ids = [r.pk for r in reports]
+        # Watchers hear of new intelligence once it is committed, never of a rolled-back one.
+        transaction.on_commit(lambda: notify_watchers(report_ids))
         audit.record_many(
             audit.AuditEvent(
                 action=AuditAction.CREATE,
@@ -367,6 +373,8 @@ def report_review(
         data = _apply(locked, changes, sharing_group_ids=sharing_group_ids)
         locked.reviewed_by = actor
         locked.reviewed_at = timezone.now()
+        # A released report reaches more people: their watches may now match it.
+        transaction.on_commit(lambda: notify_watchers([locked.pk]))
         return _new_revision(
             actor=actor,
             report=locked,

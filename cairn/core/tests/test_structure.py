@@ -34,3 +34,15 @@ def test_unscoped_access_only_where_allowed() -> None:
 def test_default_manager_refuses_unscoped_queries(model: type) -> None:
     with pytest.raises(UnscopedQueryError, match="needs to know who is asking"):
         model.objects.filter(pk=1)
+
+
+def test_the_benchmark_bypass_is_used_only_by_search_and_the_benchmark() -> None:
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in {"access", "bench"} or "tests" in rel.parts:
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if "unrestricted_for_benchmark(" in line and rel.as_posix() != "search/selectors.py":
+                offenders.append(f"{rel}:{n}")
+    assert not offenders, offenders

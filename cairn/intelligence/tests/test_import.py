@@ -103,7 +103,8 @@ def test_a_mixed_file_imports_with_legacy_grades_mapped_and_kept(officer: Any) -
     assert statements.filter(prop=Property.DATE_OF_BIRTH, value="1988-04").exists()
     assert statements.filter(prop=Property.NATIONALITY, value="VN").exists()
     uses = statements.get(prop=Property.USES)
-    assert uses.entity.key == "+447700900123" and uses.related_entity == statements.get(prop=Property.NAME).entity
+    # "<person> uses <phone>": the link reads from the subject it names to this one.
+    assert uses.related_entity.key == "+447700900123" and uses.entity == statements.get(prop=Property.NAME).entity
 
     second = _report("NEW-2")
     assert second.grade == "1A C" and second.handling_conditions == ["A1", "S2"]

@@ -1,0 +1,67 @@
+"""Scoring a candidate name against a query, with the reasons, using rapidfuzz."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+
+@dataclass
+class NameScore:
+    score: float
+    why: list[str] = field(default_factory=list)
+
+
+def _token_match(q: str, candidates: list[str], q_codes: set[str], c_codes: dict[str, set[str]]) -> tuple[float, str]:
+    best, reason = 0.0, ""
+    for c in candidates:
+        if q == c:
+            return 1.0, f"'{q}' exact"
+        if len(q) == 1 or len(c) == 1:
+            if q[0] == c[0] and 0.7 > best:
+                best, reason = 0.7, f"initial {q[0].upper()}"
+            continue
+        jw = JaroWinkler.similarity(q, c)
+        if jw >= 0.88 and jw > best:
+            best, reason = jw, f"'{q}' ~ '{c}' (spelling)"
+        if q_codes & c_codes.get(c, set()) and 0.85 > best:
+            best, reason = 0.85, f"'{q}' sounds like '{c}'"
+    return best, reason
+
+
+def score_name(
+    query_tokens: list[str],
+    candidate_tokens: list[str],
+    query_codes: dict[str, set[str]],
+    candidate_codes: dict[str, set[str]],
+) -> NameScore:
+    """How well a candidate's name covers the query's words, whatever their order."""
+    if not query_tokens or not candidate_tokens:
+        return NameScore(0.0)
+    parts = [_token_match(q, candidate_tokens, query_codes.get(q, set()), candidate_codes) for q in query_tokens]
+    coverage = sum(p for p, _ in parts) / len(query_tokens)
+    # Names the query does not mention (a middle name) cost a little; the order costs nothing.
+    extra = max(0, len(candidate_tokens) - len(query_tokens))
+    whole = fuzz.token_sort_ratio(" ".join(query_tokens), " ".join(candidate_tokens)) / 100
+    score = 0.8 * coverage + 0.2 * whole - 0.03 * extra
+    return NameScore(max(0.0, min(1.0, score)), [r for _, r in parts if r])
+
+
+def date_adjustment(query: str, candidate: str) -> tuple[float, str]:
+    """Agreement of partial dates: 'YYYY', 'YYYY-MM', 'YYYY-MM-DD'; a swapped day and month half counts."""
+    if not query or not candidate:
+        return 0.0, ""
+    qy, cy = query[:4], candidate[:4]
+    if qy != cy:
+        if qy.isdigit() and cy.isdigit() and abs(int(qy) - int(cy)) == 1:
+            return -0.05, f"born {candidate} (a year out)"
+        return -0.3, f"born {candidate} (does not match)"
+    if len(query) == 10 and len(candidate) == 10:
+        if query == candidate:
+            return 0.15, f"born {candidate} (same day)"
+        if query[5:7] == candidate[8:10] and query[8:10] == candidate[5:7]:
+            return 0.08, f"born {candidate} (day and month swapped)"
+        return 0.02, f"born {candidate[:4]} (same year, another day)"
+    return 0.08, f"born {candidate} (same year)"

@@ -1,0 +1,491 @@
+"""Cross-organisation search: people by any spelling, selectors, words in reports.
+
+Every query applies the access rule inside PostgreSQL (``report_q`` and
+``flag_q`` from the access policy) before anything is counted, faceted or
+returned, so results, counts and facets only ever describe what the searcher
+may see. Restricted matches become flags; confidential ones do not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from cairn.access import intelligence as policy
+from cairn.accounts.models import User
+from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
+from cairn.entities.normalise import NormaliseError, SelectorKind, name_tokens, normalise
+from cairn.search.choices import QueryKind
+from cairn.search.models import PersonName
+from cairn.search.scoring import date_adjustment, score_name
+
+MAX_QUERY = 200
+CANDIDATES = 300
+PERSON_THRESHOLD = 0.6
+FLAG_THRESHOLD = 0.75
+SEARCH_TIMEOUT_MS = 3000
+PAGE_SIZE = 20
+MAX_TEXT_RESULTS = 1000
+
+
+class SearchInputError(ValueError):
+    """Bad input, said plainly."""
+
+
+@dataclass
+class Filters:
+    organisation: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    exploitation_type: str = ""
+    source_evaluation: str = ""
+    intelligence_assessment: str = ""
+
+    def q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.organisation:
+            q &= Q(**{f"{prefix}organisation__code": self.organisation})
+        if self.date_from:
+            q &= Q(**{f"{prefix}created_at__date__gte": self.date_from})
+        if self.date_to:
+            q &= Q(**{f"{prefix}created_at__date__lte": self.date_to})
+        if self.exploitation_type:
+            q &= Q(**{f"{prefix}exploitation_types__contains": [self.exploitation_type]})
+        if self.source_evaluation:
+            q &= Q(**{f"{prefix}source_evaluation": self.source_evaluation})
+        if self.intelligence_assessment:
+            q &= Q(**{f"{prefix}intelligence_assessment": self.intelligence_assessment})
+        return q
+
+
+@dataclass
+class ReportRef:
+    id: int
+    reference: str
+    organisation: str
+    created_at: Any
+
+
+@dataclass
+class Hit:
+    entity_id: int
+    label: str
+    kind: str
+    score: float = 1.0
+    why: list[str] = field(default_factory=list)
+    birth_date: str = ""
+    nationality: str = ""
+    reports: list[ReportRef] = field(default_factory=list)
+
+
+@dataclass
+class FlagHit:
+    report_id: int
+    organisation: str
+    organisation_code: str
+    contact_point: str
+    created_at: Any
+    exploitation_types: list[str]
+
+
+@dataclass
+class Result:
+    query: str
+    kind: str
+    understood_as: str
+    normalised: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    reports: list[ReportRef] = field(default_factory=list)
+    flags: list[FlagHit] = field(default_factory=list)
+    total: int = 0
+    total_is_capped: bool = False
+    page: int = 1
+    pages: int = 1
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    message: str = ""
+
+
+# --- understanding the query -------------------------------------------------------------------
+
+SELECTOR_ORDER = [
+    SelectorKind.IBAN,
+    SelectorKind.EMAIL,
+    SelectorKind.URL,
+    SelectorKind.BANK_ACCOUNT,
+    SelectorKind.POSTCODE,
+    SelectorKind.VRM,
+    SelectorKind.PHONE,
+]
+
+
+def clean_query(raw: str) -> str:
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", raw or "").strip()
+    text = re.sub(r"\s+", " ", text)
+    if not text:
+        raise SearchInputError("Type a name, a number or some words to search for.")
+    if len(text) > MAX_QUERY:
+        raise SearchInputError(f"The search is {len(text):,} characters long; keep it under {MAX_QUERY}.")
+    if len(text.replace(" ", "")) < 2:
+        raise SearchInputError("Type at least two characters.")
+    return text
+
+
+def understand(query: str, kind: str = QueryKind.AUTO) -> tuple[str, str, str]:
+    """(query kind, selector kind or '', normalised value) for what the searcher typed."""
+    if kind == QueryKind.TEXT:
+        return QueryKind.TEXT, "", query
+    if kind in (QueryKind.AUTO, QueryKind.SELECTOR):
+        has_digit = any(ch.isdigit() for ch in query)
+        for selector in SELECTOR_ORDER:
+            if selector == SelectorKind.PHONE and sum(ch.isdigit() for ch in query) < 7:
+                continue
+            if selector in (SelectorKind.VRM, SelectorKind.POSTCODE, SelectorKind.BANK_ACCOUNT) and not has_digit:
+                continue
+            try:
+                return QueryKind.SELECTOR, selector, normalise(selector, query)
+            except NormaliseError:
+                continue
+        if kind == QueryKind.SELECTOR:
+            for selector in (SelectorKind.DOCUMENT, SelectorKind.ADDRESS):
+                try:
+                    return QueryKind.SELECTOR, selector, normalise(selector, query)
+                except NormaliseError:
+                    continue
+            raise SearchInputError(f"'{query}' is not a phone, vehicle, email, account, postcode or link Cairn knows.")
+        if has_digit and re.fullmatch(r"[A-Za-z0-9]{6,20}", query.replace(" ", "")):
+            return QueryKind.SELECTOR, SelectorKind.DOCUMENT, normalise(SelectorKind.DOCUMENT, query)
+    tokens = name_tokens(query)
+    if kind == QueryKind.PERSON or (
+        tokens and len(tokens) <= 6 and not any(t.isdigit() for t in tokens) and '"' not in query
+    ):
+        if not tokens:
+            raise SearchInputError(f"'{query}' is not a name.")
+        return QueryKind.PERSON, "", " ".join(tokens)
+    return QueryKind.TEXT, "", query
+
+
+def parse_dob(raw: str) -> tuple[str, tuple[int, int] | None]:
+    """A date of birth as typed: '1985', '1985-03', '1985-03-12', or an age range '30-40'."""
+    raw = (raw or "").strip()
+    if not raw:
+        return "", None
+    if m := re.fullmatch(r"(\d{1,3})\s*-\s*(\d{1,3})", raw):
+        low, high = sorted((int(m.group(1)), int(m.group(2))))
+        if high > 120:
+            raise SearchInputError("An age range is two ages, such as 30-40.")
+        year = date.today().year
+        return "", (year - high - 1, year - low)
+    if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", raw):
+        parts = [int(p) for p in raw.split("-")]
+        try:
+            date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError as exc:
+            raise SearchInputError(f"'{raw}' is not a real date.") from exc
+        if not 1900 <= parts[0] <= date.today().year:
+            raise SearchInputError(f"'{raw}' is not a year anyone alive was born in.")
+        return raw, (parts[0], parts[0])
+    raise SearchInputError(f"'{raw}' is not a date of birth: write 1985, 1985-03, 1985-03-12 or an age range 30-40.")
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def _codes(tokens: list[str]) -> tuple[list[str], list[str], dict[str, set[str]]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cairn_name_codes(%s), cairn_name_pairs(%s), "
+            "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(%s::text[]) t)",
+            [tokens, tokens, tokens],
+        )
+        codes, pairs, per_token = cursor.fetchone()  # type: ignore[misc]
+    return codes, pairs, {t: set(filter(None, c.split(","))) for t, c in zip(tokens, per_token, strict=False)}
+
+
+_PER_TOKEN = RawSQL(
+    "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(search_personname.tokens) t)", []
+)
+
+
+def _candidates(
+    base: QuerySet[PersonName], tokens: list[str], year_range: tuple[int, int] | None, filters: Filters
+) -> list[Any]:
+    key = " ".join(sorted(tokens))
+    codes, pairs, _ = _codes(tokens)
+    match = Q(name_key__trigram_similar=key)
+    if len(pairs) >= 1 and len(tokens) >= 2:
+        match |= Q(phonetic_pairs__overlap=pairs)
+    elif codes:
+        match |= Q(phonetic__overlap=codes)
+    qs = base.filter(match).filter(filters.q("report__"))
+    if year_range:
+        # Records with no date of birth still match a name; a known date outside the range does not.
+        qs = qs.filter(Q(birth_year__isnull=True) | Q(birth_year__range=year_range))
+    return list(
+        qs.annotate(sim=TrigramSimilarity("name_key", key), codes=_PER_TOKEN)
+        .order_by("-sim", "statement_id")
+        .values(
+            "statement_id", "entity_id", "report_id", "name", "tokens", "birth_date", "nationality", "sim", "codes"
+        )[:CANDIDATES]
+    )
+
+
+def _score(
+    rows: list[Any], tokens: list[str], query_codes: dict[str, set[str]], dob: str, nationality: str
+) -> list[tuple[float, list[str], Any]]:
+    scored = []
+    for row in rows:
+        cand_codes = {t: set(filter(None, c.split(","))) for t, c in zip(row["tokens"], row["codes"], strict=False)}
+        result = score_name(tokens, row["tokens"], query_codes, cand_codes)
+        score, why = result.score, list(result.why)
+        adj, reason = date_adjustment(dob, row["birth_date"])
+        score += adj
+        if reason:
+            why.append(reason)
+        if nationality and row["nationality"]:
+            if row["nationality"] == nationality:
+                score += 0.05
+                why.append(f"nationality {nationality}")
+            else:
+                score -= 0.1
+                why.append(f"nationality {row['nationality']} (not {nationality})")
+        scored.append((max(0.0, min(1.0, score)), why, row))
+    scored.sort(key=lambda s: (-s[0], s[2]["entity_id"]))
+    return scored
+
+
+def search_people(
+    *,
+    actor: User | None,
+    name: str,
+    dob: str = "",
+    year_range: tuple[int, int] | None = None,
+    nationality: str = "",
+    filters: Filters | None = None,
+    limit: int = 10,
+    unrestricted: bool = False,
+) -> tuple[list[Hit], list[FlagHit]]:
+    """People whose recorded names match ``name`` by any spelling, best first, with flags.
+
+    ``unrestricted`` drops the access rule; only the benchmark's baseline sets it.
+    """
+    filters = filters or Filters()
+    tokens = name_tokens(name)[:8]
+    if not tokens:
+        return [], []
+    _, _, query_codes = _codes(tokens)
+    base = policy.unrestricted_for_benchmark(PersonName) if unrestricted else policy.rows_visible_to(actor, PersonName)
+    scored = _score(_candidates(base, tokens, year_range, filters), tokens, query_codes, dob, nationality)
+    by_entity: dict[int, Hit] = {}
+    for score, why, row in scored:
+        if score < PERSON_THRESHOLD:
+            continue
+        hit = by_entity.get(row["entity_id"])
+        if hit is None:
+            if len(by_entity) >= limit:
+                continue
+            hit = by_entity[row["entity_id"]] = Hit(
+                row["entity_id"], row["name"], "person", round(score, 3), why, row["birth_date"], row["nationality"]
+            )
+        hit.reports.append(ReportRef(row["report_id"], "", "", None))
+    _fill_reports(list(by_entity.values()), actor)
+    flags: list[FlagHit] = []
+    if not unrestricted and actor is not None:
+        flagged = _score(
+            _candidates(policy.rows_flagged_to(actor, PersonName), tokens, year_range, filters),
+            tokens,
+            query_codes,
+            dob,
+            nationality,
+        )
+        flags = _flags([row["report_id"] for score, _, row in flagged if score >= FLAG_THRESHOLD], actor)
+    return list(by_entity.values()), flags
+
+
+def _fill_reports(hits: list[Hit], actor: User | None) -> None:
+    if actor is None:  # the benchmark's no-access baseline needs no report details
+        return
+    ids = {r.id for h in hits for r in h.reports}
+    reports = {r.pk: r for r in policy.reports_visible_to(actor).filter(pk__in=ids).select_related("organisation")}
+    for h in hits:
+        seen = set()
+        refs = []
+        for ref in h.reports:
+            report = reports.get(ref.id)
+            if report is None or ref.id in seen:
+                continue
+            seen.add(ref.id)
+            refs.append(ReportRef(report.pk, report.reference, report.organisation.name, report.created_at))
+        h.reports = sorted(refs, key=lambda r: (r.created_at, r.id), reverse=True)
+
+
+def _flags(report_ids: list[int], actor: User) -> list[FlagHit]:
+    flags = policy.flags_for(actor, report_ids=list(dict.fromkeys(report_ids)))
+    # One flag per holding organisation and report; newest first.
+    return sorted(
+        (
+            FlagHit(
+                f.report_id, f.organisation, f.organisation_code, f.contact_point, f.created_at, f.exploitation_types
+            )
+            for f in flags
+        ),
+        key=lambda f: f.created_at,
+        reverse=True,
+    )
+
+
+# --- selectors ---------------------------------------------------------------------------------
+
+
+def search_selector(
+    *, actor: User | None, selector: str, value: str, filters: Filters | None = None, unrestricted: bool = False
+) -> tuple[list[Hit], list[FlagHit]]:
+    """Everything visible about one normalised selector, and flags for restricted holdings."""
+    filters = filters or Filters()
+    from cairn.entities.models import Statement
+
+    entity_kind = SELECTOR_ENTITY_KIND[selector]
+    base = policy.unrestricted_for_benchmark(Statement) if unrestricted else policy.statements_visible_to(actor)
+    rows = list(
+        base.filter(entity__kind=entity_kind, entity__key=value, prop=Property.SUBJECT)
+        .filter(filters.q("report__"))
+        .values("entity_id", "report_id", "value")
+        .order_by("-report_id")[:200]
+    )
+    hits: list[Hit] = []
+    if rows:
+        hit = Hit(rows[0]["entity_id"], value, entity_kind, 1.0, [f"exact {selector.replace('_', ' ')}"])
+        hit.reports = [ReportRef(r["report_id"], "", "", None) for r in rows]
+        written = sorted({r["value"] for r in rows} - {value})
+        if written:
+            hit.why.append("written as " + ", ".join(written[:5]))
+        hits = [hit]
+        _fill_reports(hits, actor)
+    flags: list[FlagHit] = []
+    if not unrestricted and actor is not None:
+        flagged = (
+            policy.statements_flagged_to(actor)
+            .filter(entity__kind=entity_kind, entity__key=value, prop=Property.SUBJECT)
+            .values_list("report_id", flat=True)[:200]
+        )
+        flags = _flags(list(flagged), actor)
+    return hits, flags
+
+
+# --- words in reports --------------------------------------------------------------------------
+
+
+def search_text(
+    *, actor: User | None, text: str, filters: Filters | None = None, page: int = 1, unrestricted: bool = False
+) -> tuple[list[ReportRef], int, bool, dict[str, list[tuple[str, int]]]]:
+    """Reports the searcher may read whose words match, best first.
+
+    No flags here: flagging restricted reports by the words in them would let
+    anyone probe their contents a word at a time.
+    """
+    from cairn.intelligence.models import IntelligenceReport
+
+    filters = filters or Filters()
+    query = SearchQuery(text, search_type="websearch", config="english")
+    base = policy.unrestricted_for_benchmark(IntelligenceReport) if unrestricted else policy.reports_visible_to(actor)
+    qs = base.filter(search_vector=query).filter(filters.q())
+    capped = list(qs.values("id", "organisation__name", "exploitation_types")[: MAX_TEXT_RESULTS + 1])
+    total = min(len(capped), MAX_TEXT_RESULTS)
+    facets = _facets(capped[:MAX_TEXT_RESULTS])
+    start = (page - 1) * PAGE_SIZE
+    ranked = (
+        qs.annotate(rank=SearchRank("search_vector", query))
+        .order_by("-rank", "-created_at", "-id")
+        .select_related("organisation")[start : start + PAGE_SIZE]
+    )
+    refs = [ReportRef(r.pk, r.reference, r.organisation.name, r.created_at) for r in ranked]
+    return refs, total, len(capped) > MAX_TEXT_RESULTS, facets
+
+
+def _facets(rows: list[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
+    orgs = Counter(r["organisation__name"] for r in rows)
+    kinds = Counter(t for r in rows for t in r["exploitation_types"])
+    return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common()}
+
+
+def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
+    orgs: Counter[str] = Counter()
+    per_kind: dict[str, int] = defaultdict(int)
+    for h in hits:
+        per_kind[h.kind] += 1
+        for r in h.reports:
+            orgs[r.organisation] += 1
+    return {"organisation": orgs.most_common(), "entity type": sorted(per_kind.items())}
+
+
+# --- the one entry point -----------------------------------------------------------------------
+
+
+def search(
+    *,
+    actor: User,
+    query: str,
+    kind: str = QueryKind.AUTO,
+    dob: str = "",
+    nationality: str = "",
+    filters: Filters | None = None,
+    page: int = 1,
+) -> Result:
+    """Understand the query, run the right search with the access rule, and page it."""
+    text = clean_query(query)
+    nationality = (nationality or "").strip().upper()
+    if nationality and not re.fullmatch(r"[A-Z]{2}", nationality):
+        raise SearchInputError(f"'{nationality}' is not a two-letter country code.")
+    dob_text, year_range = parse_dob(dob)
+    if page < 1:
+        raise SearchInputError("Pages start at 1.")
+    kind_found, selector, normalised = understand(text, kind)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A search never holds a connection for long, whatever was typed.
+        cursor.execute(f"SET LOCAL statement_timeout = {SEARCH_TIMEOUT_MS}")
+        result: Result | None = None
+        if kind_found == QueryKind.PERSON:
+            hits, flags = search_people(
+                actor=actor,
+                name=text,
+                dob=dob_text,
+                year_range=year_range,
+                nationality=nationality,
+                filters=filters,
+                limit=100,
+            )
+            if hits or flags or kind != QueryKind.AUTO:
+                result = Result(text, kind_found, "a person's name", normalised, flags=flags, total=len(hits))
+                result.facets = _hit_facets(hits)
+                result.pages = max(1, -(-len(hits) // PAGE_SIZE))
+                result.hits = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+            # else: two lower-case words may be a phrase ("car wash") rather than a name.
+        elif kind_found == QueryKind.SELECTOR:
+            hits, flags = search_selector(actor=actor, selector=selector, value=normalised, filters=filters)
+            label = SelectorKind(selector).label.lower()
+            result = Result(text, kind_found, label, normalised, hits=hits, flags=flags, total=len(hits))
+            result.facets = _hit_facets(hits)
+        if result is None:
+            refs, total, capped, facets = search_text(actor=actor, text=text, filters=filters, page=page)
+            result = Result(
+                text,
+                QueryKind.TEXT,
+                "words in reports",
+                text,
+                reports=refs,
+                total=total,
+                total_is_capped=capped,
+                facets=facets,
+            )
+            result.pages = max(1, -(-total // PAGE_SIZE))
+    result.page = page
+    if page > result.pages:
+        result.message = f"There are only {result.pages} page(s) of results."
+    return result

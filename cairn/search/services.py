@@ -1,0 +1,155 @@
+"""Watches: tell people when new intelligence they may see matches what they watch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.urls import reverse
+
+from cairn.access import intelligence as policy
+from cairn.accounts.models import User
+from cairn.audit import services as audit
+from cairn.audit.choices import AuditAction
+from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
+from cairn.entities.models import Statement
+from cairn.entities.normalise import name_tokens
+from cairn.notifications.services import notify_many
+from cairn.search.choices import QueryKind, WatchKind
+from cairn.search.models import PersonName, Watch
+from cairn.search.scoring import score_name
+from cairn.search.selectors import FLAG_THRESHOLD, SearchInputError, clean_query, understand
+
+MAX_WATCHES = 200
+
+
+def watch_create(*, actor: User, query: str, kind: str = QueryKind.AUTO) -> Watch:
+    try:
+        text = clean_query(query)
+        found, selector, normalised = understand(text, kind)
+    except SearchInputError as exc:
+        raise ValidationError({"query": str(exc)}) from exc
+    if Watch.objects.filter(owner=actor, active=True).count() >= MAX_WATCHES:
+        raise ValidationError({"query": f"You can keep at most {MAX_WATCHES} watches; stop some first."})
+    watch = Watch(owner=actor, query=text)
+    if found == QueryKind.SELECTOR:
+        watch.kind, watch.entity_kind, watch.key = WatchKind.SELECTOR, SELECTOR_ENTITY_KIND[selector], normalised
+    elif found == QueryKind.PERSON:
+        watch.kind, watch.tokens = WatchKind.PERSON, name_tokens(text)
+    else:
+        watch.kind = WatchKind.TEXT
+    with transaction.atomic():
+        watch.save()
+        audit.record(
+            action=AuditAction.CREATE,
+            actor=actor,
+            obj=watch,
+            object_repr=f"watch on {text!r}"[:300],
+            subject_organisation=actor.organisation,
+        )
+    return watch
+
+
+def watch_stop(*, actor: User, watch_id: int) -> None:
+    with transaction.atomic():
+        updated = Watch.objects.filter(pk=watch_id, owner=actor, active=True).update(active=False)
+        if updated:
+            audit.record(
+                action=AuditAction.CHANGE,
+                actor=actor,
+                object_type="search.watch",
+                object_id=watch_id,
+                object_repr="watch stopped",
+                subject_organisation=actor.organisation,
+            )
+
+
+def _matches(report_ids: list[int]) -> dict[int, set[int]]:
+    """watch id -> the new reports it matches (before any access check)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    keys = Statement.unscoped_objects.filter(
+        report_id__in=report_ids, prop=Property.SUBJECT, entity__key__isnull=False
+    ).values_list("report_id", "entity__kind", "entity__key")
+    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for report_id, kind, key in keys:
+        by_key[(kind, key)].add(report_id)
+    if by_key:
+        for watch_id, kind, key in Watch.objects.filter(
+            active=True, kind=WatchKind.SELECTOR, key__in={k for _, k in by_key}
+        ).values_list("id", "entity_kind", "key"):
+            found[watch_id] |= by_key.get((kind, key), set())
+    names = list(PersonName.unscoped_objects.filter(report_id__in=report_ids).values("report_id", "tokens"))
+    if names:
+        all_tokens = {t for n in names for t in n["tokens"]}
+        for watch in Watch.objects.filter(active=True, kind=WatchKind.PERSON, tokens__overlap=list(all_tokens)):
+            for n in names:
+                if score_name(watch.tokens, n["tokens"], {}, {}).score >= FLAG_THRESHOLD:
+                    found[watch.pk].add(n["report_id"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.id, r.id FROM search_watch w JOIN intelligence_intelligencereport r "
+            "ON r.id = ANY(%s) AND r.search_vector @@ websearch_to_tsquery('english', w.query) "
+            "WHERE w.kind = 'text' AND w.active",
+            [report_ids],
+        )
+        for watch_id, report_id in cursor.fetchall():
+            found[watch_id].add(report_id)
+    return found
+
+
+def notify_watchers(report_ids: list[int]) -> int:
+    """Run after new reports commit (or become visible wider): alert each watcher within their access.
+
+    A watcher who may read the report is told so with a link; one who sees only
+    a flag is told who holds it; the originator of a flagged report is told
+    that someone elsewhere is interested, without being told who.
+    """
+    if not report_ids:
+        return 0
+    matches = _matches(report_ids)
+    if not matches:
+        return 0
+    watches = {w.pk: w for w in Watch.objects.filter(pk__in=matches).select_related("owner__organisation")}
+    rows: list[tuple[int, str, str, str]] = []
+    interested: dict[int, set[str]] = defaultdict(set)
+    for watch_id, reports in matches.items():
+        watch = watches[watch_id]
+        owner = watch.owner
+        readable = set(policy.reports_visible_to(owner).filter(pk__in=reports).values_list("pk", flat=True))
+        flagged = {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports - readable))}
+        for report_id in sorted(readable):
+            if policy.reports_visible_to(owner).filter(pk=report_id, author=owner).exists():
+                continue  # your own report needs no alert
+            rows.append(
+                (
+                    owner.pk,
+                    "watch",
+                    f"New intelligence matches your watch '{watch.query}'.",
+                    reverse("intelligence:detail", args=[report_id]),
+                )
+            )
+        for report_id, flag in sorted(flagged.items()):
+            rows.append(
+                (
+                    owner.pk,
+                    "watch_flag",
+                    f"{flag.organisation} holds new restricted intelligence matching your watch "
+                    f"'{watch.query}'. Contact {flag.contact_point}.",
+                    reverse("intelligence:detail", args=[report_id]),
+                )
+            )
+            interested[report_id].add(owner.organisation.name)
+    for report_id in interested:
+        from cairn.intelligence.models import IntelligenceReport
+
+        report = IntelligenceReport.unscoped_objects.select_related("author").get(pk=report_id)
+        rows.append(
+            (
+                report.author_id,
+                "interest",
+                f"Another organisation is watching a subject of your restricted report {report.reference}.",
+                reverse("intelligence:detail", args=[report_id]),
+            )
+        )
+    return notify_many(rows)

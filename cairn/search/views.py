@@ -1,0 +1,164 @@
+"""The search page and watches."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cairn.access.capabilities import Capability
+from cairn.access.policy import require
+from cairn.accounts.models import Organisation, User
+from cairn.audit import services as audit
+from cairn.audit.choices import AuditAction
+from cairn.core.reasons import current_reason, reason_required
+from cairn.intelligence.choices import ExploitationType, IntelligenceAssessment, SourceEvaluation
+from cairn.search import services
+from cairn.search.choices import QueryKind
+from cairn.search.models import Watch
+from cairn.search.selectors import Filters, SearchInputError, search
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _date(raw: str, label: str) -> date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SearchInputError(f"The {label} date '{raw[:20]}' is not a date: write YYYY-MM-DD.") from None
+
+
+def filters_from(params: Any) -> Filters:
+    exploitation = params.get("exploitation_type", "")
+    if exploitation and exploitation not in ExploitationType.values:
+        raise SearchInputError("Choose an exploitation type from the list.")
+    source = params.get("source_evaluation", "")
+    assessment = params.get("intelligence_assessment", "")
+    if source and source not in SourceEvaluation.values:
+        raise SearchInputError("Source evaluation is 1, 2 or 3.")
+    if assessment and assessment not in IntelligenceAssessment.values:
+        raise SearchInputError("Intelligence assessment is A to E.")
+    filters = Filters(
+        organisation=(params.get("organisation") or "")[:40],
+        date_from=_date(params.get("date_from", ""), "'from'"),
+        date_to=_date(params.get("date_to", ""), "'to'"),
+        exploitation_type=exploitation,
+        source_evaluation=source,
+        intelligence_assessment=assessment,
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise SearchInputError("The 'from' date is after the 'to' date.")
+    return filters
+
+
+def _page(raw: str) -> int:
+    try:
+        return max(1, min(int(raw or "1"), 10_000))
+    except ValueError:
+        raise SearchInputError("The page number is not a number.") from None
+
+
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    require(user, Capability.SEARCH)
+    params = request.GET
+    query = params.get("q", "")
+    context: dict[str, Any] = {
+        "params": params,
+        "kinds": QueryKind.choices,
+        "exploitation_types": ExploitationType.choices,
+        "organisations": Organisation.objects.filter(is_active=True).order_by("name"),
+        "sources": SourceEvaluation.choices,
+        "assessments": IntelligenceAssessment.choices,
+        "reason": current_reason(request),
+    }
+    if "q" not in params:
+        return render(request, "search/search.html", context)
+    # Every search of people or selectors is a consultation: it needs a stated reason.
+    if needs := reason_required(request):
+        return needs
+    try:
+        result = search(
+            actor=user,
+            query=query,
+            kind=params.get("kind", QueryKind.AUTO),
+            dob=params.get("dob", ""),
+            nationality=params.get("nationality", ""),
+            filters=filters_from(params),
+            page=_page(params.get("page", "1")),
+        )
+    except SearchInputError as exc:
+        context["error"] = str(exc)
+        return render(request, "search/search.html", context, status=200)
+    record_search(request, user, result)
+    query_string = params.copy()
+    query_string.pop("page", None)
+    context |= {"result": result, "query_string": query_string.urlencode()}
+    return render(request, "search/search.html", context)
+
+
+def record_search(request: HttpRequest, user: User, result: Any, *, api: bool = False, reason: str = "") -> None:
+    audit.record(
+        action=AuditAction.SEARCH,
+        actor=user,
+        object_type="search",
+        object_repr=result.query[:300],
+        reason=reason or current_reason(request),
+        request=request,
+        detail={
+            "understood_as": result.understood_as,
+            "normalised": result.normalised[:200],
+            "results": result.total,
+            "flags": len(result.flags),
+            "page": result.page,
+            "api": api,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watches(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    require(user, Capability.SEARCH)
+    error = ""
+    if request.method == "POST":
+        try:
+            watch = services.watch_create(
+                actor=user, query=request.POST.get("query", ""), kind=request.POST.get("kind", QueryKind.AUTO)
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Watching '{watch.query}'. New intelligence you may see will be notified.")
+            return redirect("search:watches")
+    mine = Watch.objects.filter(owner=user, active=True)
+    return render(
+        request,
+        "search/watches.html",
+        {"watches": mine, "error": error, "kinds": QueryKind.choices},
+        status=422 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def watch_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    require(user, Capability.SEARCH)
+    services.watch_stop(actor=user, watch_id=pk)
+    return redirect("search:watches")
