@@ -20,13 +20,13 @@ def _token_match(q: str, candidates: list[str], q_codes: set[str], c_codes: dict
         if q == c:
             return 1.0, f"'{q}' exact"
         if len(q) == 1 or len(c) == 1:
-            if q[0] == c[0] and 0.7 > best:
+            if q[0] == c[0] and best < 0.7:
                 best, reason = 0.7, f"initial {q[0].upper()}"
             continue
         jw = JaroWinkler.similarity(q, c)
         if jw >= 0.88 and jw > best:
             best, reason = jw, f"'{q}' ~ '{c}' (spelling)"
-        if q_codes & c_codes.get(c, set()) and 0.85 > best:
+        if q_codes & c_codes.get(c, set()) and best < 0.85:
             best, reason = 0.85, f"'{q}' sounds like '{c}'"
     return best, reason
 

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "cairn.audit",
     "cairn.entities",
     "cairn.intelligence",
+    "cairn.search",
+    "cairn.notifications",
     "cairn.demo",
 ]
 
@@ -108,9 +110,7 @@ if os.environ.get("CAIRN_DB_NAME"):
     _db["NAME"] = os.environ["CAIRN_DB_NAME"]
 _db.setdefault("OPTIONS", {})
 # A runaway query is cut off rather than left to hold a connection.
-_db["OPTIONS"]["options"] = "-c statement_timeout={}".format(
-    int(os.environ.get("CAIRN_STATEMENT_TIMEOUT_MS", "30000"))
-)
+_db["OPTIONS"]["options"] = "-c jit=off -c statement_timeout={}".format(int(os.environ.get("CAIRN_STATEMENT_TIMEOUT_MS", "30000")))
 _db["OPTIONS"].setdefault("connect_timeout", 5)
 _db["TEST"] = {"NAME": os.environ.get("CAIRN_TEST_DATABASE", "test_cairn")}
 DATABASES = {"default": _db}
