@@ -46,6 +46,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 
 # Capabilities whose pages exist in this version; the home page says "not yet" for the rest.
 AVAILABLE_NOW: frozenset[Capability] = frozenset(
-    {C.VIEW_AUDIT_LOG, C.MANAGE_ACCOUNTS, C.SUBMIT_INTELLIGENCE, C.READ_INTELLIGENCE, C.SUPERVISE_INTELLIGENCE,
-     C.SEARCH}
+    {
+        C.VIEW_AUDIT_LOG,
+        C.MANAGE_ACCOUNTS,
+        C.SUBMIT_INTELLIGENCE,
+        C.READ_INTELLIGENCE,
+        C.SUPERVISE_INTELLIGENCE,
+        C.SEARCH,
+    }
 )

@@ -207,7 +207,42 @@ def _flag_or_none(user: User, world: World, level: str) -> str:
     return FLAG if policy.flags_for(user, report_ids=[world.reports[level].pk]) else NONE
 
 
+def path_search_page(client: Client, user: User, world: World, level: str) -> str:
+    response = client.get(reverse("search:search"), {"q": world.phones[level]})
+    if response.status_code == 404:
+        return NONE
+    body = response.content.decode()
+    if world.reports[level].reference in body:
+        return FULL
+    return FLAG if 'data-testid="flag"' in body and f"/intelligence/{world.reports[level].pk}/" in body else NONE
+
+
+def path_search_api(client: Client, user: User, world: World, level: str) -> str:
+    phone = world.phones[level].replace("+44", "0")  # written another way
+    response = client.get("/api/v1/search", {"q": phone, "reason": "Op Lantern"})
+    if response.status_code == 404:
+        return NONE
+    body = response.json()
+    report_id = world.reports[level].pk
+    if any(r["id"] == report_id for h in body["hits"] for r in h["reports"]):
+        return FULL
+    return FLAG if any(f["report_id"] == report_id for f in body["flags"]) else NONE
+
+
+def path_person_search(client: Client, user: User, world: World, level: str) -> str:
+    from cairn.search.selectors import search_people
+
+    hits, flags = search_people(actor=user, name="Lena Petrowa")  # misspelled on purpose
+    report_id = world.reports[level].pk
+    if any(r.id == report_id for h in hits for r in h.reports):
+        return FULL
+    return FLAG if any(f.report_id == report_id for f in flags) else NONE
+
+
 READ_PATHS: dict[str, Callable[[Client, User, World, str], str]] = {
+    "search page": path_search_page,
+    "search API": path_search_api,
+    "person search": path_person_search,
     "report page": path_report_page,
     "report API": path_report_api,
     "entity page": path_entity_page,
@@ -226,6 +261,7 @@ ROUTES_COVERED = {
     "intelligence:list": "report list page",
     "intelligence:revision": "revision page",
     "entities:detail": "entity page",
+    "search:search": "search page",
 }
 ROUTES_NOT_READ_PATHS = {
     "intelligence:new": "a form; its subject proposals come from intelligence:extract",
@@ -236,6 +272,8 @@ ROUTES_NOT_READ_PATHS = {
     "intelligence:request-access": "a write, refused unless the actor holds a flag",
     "intelligence:queue": "the supervisor's own organisation's work",
     "intelligence:decide": "a write by the originating supervisors",
+    "search:watches": "the actor's own watches; alerts are checked in test_search.py",
+    "search:watch-stop": "a write on the actor's own watch",
 }
 
 
@@ -243,7 +281,7 @@ def test_every_intelligence_route_is_a_read_path_or_says_why_not() -> None:
     names = set()
     for pattern in get_resolver().url_patterns:
         ns = getattr(pattern, "namespace", None)
-        if ns in {"intelligence", "entities"}:
+        if ns in {"intelligence", "entities", "search"}:
             names |= {f"{ns}:{p.name}" for p in pattern.url_patterns}
     undeclared = names - set(ROUTES_COVERED) - set(ROUTES_NOT_READ_PATHS)
     assert not undeclared, f"intelligence routes with no row in the dissemination matrix: {sorted(undeclared)}"

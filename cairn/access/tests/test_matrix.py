@@ -19,6 +19,7 @@ from cairn.api import api
 from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
 
 OK, SIGN_IN, HIDDEN, REDIRECT, INVALID = "ok", "sign-in", "hidden", "redirect", "invalid"
+CREATED, NO_CONTENT = "created", "no content"
 PERSONAS = ["anonymous", "no_role", *Role.values]
 
 
@@ -42,6 +43,7 @@ READERS = {
     for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO, Role.VICTIM_CARE, Role.FINANCIAL_INVESTIGATOR)
 }
 SUBMITTERS = {r: OK for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO)}
+READERS_WHO_SEARCH = READERS
 
 PAGES: dict[str, Row] = {
     "core:home": Row(OK),
@@ -72,6 +74,14 @@ PAGES: dict[str, Row] = {
     # An incomplete decision goes back to the queue with a message, before any lookup.
     "intelligence:decide": Row(HIDDEN, method="post", kwargs={"pk": 999999}, only={Role.SUPERVISOR: REDIRECT}),
     "entities:detail": Row(HIDDEN, kwargs={"pk": 999999}),
+    "search:search": Row(HIDDEN, only=READERS_WHO_SEARCH),
+    "search:watches": Row(HIDDEN, only=READERS_WHO_SEARCH),
+    "search:watch-stop": Row(
+        HIDDEN, method="post", kwargs={"pk": 999999}, only={r: REDIRECT for r in READERS_WHO_SEARCH}
+    ),
+    # Your own notifications only: every signed-in person has an inbox.
+    "notifications:inbox": Row(OK),
+    "notifications:read-all": Row(REDIRECT, anonymous=SIGN_IN, method="post"),
 }
 
 # Staff administration (Django admin): administrators only; a hidden page for everyone else.
@@ -92,6 +102,15 @@ API_OPERATIONS: dict[str, Row] = {
     # A file with one bad line: submitters get its rejections, everyone else "not found".
     "POST /api/v1/report-imports": Row(HIDDEN, only={r: INVALID for r in SUBMITTERS}, method="post", body={"text": ""}),
     "GET /api/v1/entities/{entity_id}": Row(HIDDEN, kwargs={"entity_id": 999999}),
+    "GET /api/v1/search": Row(HIDDEN, only=READERS_WHO_SEARCH, kwargs={"query": "?q=Ana+Popescu&reason=test"}),
+    "GET /api/v1/watches": Row(HIDDEN, only=READERS_WHO_SEARCH),
+    "POST /api/v1/watches": Row(
+        HIDDEN, only={r: CREATED for r in READERS_WHO_SEARCH}, method="post", body={"query": "07700 900123"}
+    ),
+    "DELETE /api/v1/watches/{watch_id}": Row(
+        HIDDEN, only={r: NO_CONTENT for r in READERS_WHO_SEARCH}, method="delete", kwargs={"watch_id": 999999}
+    ),
+    "GET /api/v1/notifications": Row(OK),
     "POST /api/v1/reports/{report_id}/access-requests": Row(
         HIDDEN, method="post", kwargs={"report_id": 999999}, body={"reason": "Op Lantern"}
     ),
@@ -145,6 +164,10 @@ def _outcome(status: int, location: str = "") -> str:
         return SIGN_IN
     if status == 422:
         return INVALID
+    if status == 201:
+        return CREATED
+    if status == 204:
+        return NO_CONTENT
     if status == 302:
         return SIGN_IN if "/sign-in/" in location and "next=" in location else REDIRECT
     return f"status {status}"
@@ -175,10 +198,12 @@ def test_staff_pages_access(persona: str) -> None:
 def test_api_access(operation: str, persona: str) -> None:
     row = API_OPERATIONS[operation]
     method, path = operation.split(" ", 1)
-    path = path.format(**row.kwargs)
+    path = path.format(**row.kwargs) + str(row.kwargs.get("query", ""))
     client = _client_for(persona)
     if method == "POST":
         response = client.post(path, data=json.dumps(row.body), content_type="application/json")
+    elif method == "DELETE":
+        response = client.delete(path)
     else:
         response = client.get(path)
     outcome = _outcome(response.status_code)

@@ -1,0 +1,198 @@
+"""Search as people use it: any spelling, any format, within the access rule, with reasons and watches."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cairn.accounts.choices import OrganisationKind, Role
+from cairn.audit.models import AuditEntry
+from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
+from cairn.intelligence import services
+from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.notifications.models import Notification
+from cairn.search import services as watches
+from cairn.search.selectors import SearchInputError, search
+
+pytestmark = pytest.mark.django_db
+
+
+def report(author, text: str, *subjects: SubjectInput, level: str = "shared"):
+    return services.report_submit(
+        actor=author,
+        data=ReportInput(
+            text=text,
+            source_evaluation="2",
+            intelligence_assessment="B",
+            handling_code="P",
+            dissemination=level,
+            subjects=list(subjects),
+        ),
+    )
+
+
+def person(name: str, dob: str = "") -> SubjectInput:
+    return SubjectInput(kind="person", value=name, role="suspect", date_of_birth=dob)
+
+
+@pytest.fixture
+def forces():
+    a, b, c = (OrganisationFactory(code=code) for code in ("alder", "bracken", "calder"))
+    return {
+        code: UserFactory(organisation=org, roles=[Role.ANALYST])
+        for code, org in (("alder", a), ("bracken", b), ("calder", c))
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "written"),
+    [
+        ("Nguyen Van An", ["Nguyễn Văn An", "AN Nguyen Van", "Ngyuen Van An"]),
+        ("Mohammed Ali", ["Muhammad Ali", "Mohamad ALI", "Ali Mohammed"]),
+        ("Wojciechowski Piotr", ["Piotr Wojchiechowski", "Piotr Wojciechowski", "P. Wojciechowski"]),
+    ],
+)
+def test_people_by_any_spelling_across_forces(forces, query: str, written: list[str]) -> None:
+    made = []
+    for user, name in zip(forces.values(), written, strict=True):
+        made.append(report(user, f"{name} was seen at the car wash.", person(name)))
+    result = search(actor=forces["alder"], query=query)
+    found = {r.id for h in result.hits for r in h.reports}
+    assert found == {r.pk for r in made}, [(h.label, h.score, h.why) for h in result.hits]
+    assert all(h.why for h in result.hits)
+
+
+def test_year_of_birth_narrows_and_explains(forces) -> None:
+    report(forces["alder"], "Ana Popescu at the farm.", person("Ana Popescu", "1990-04-02"))
+    report(forces["bracken"], "Ana Popescu at the hotel.", person("Ana Popescu", "1971"))
+    result = search(actor=forces["alder"], query="Ana Popescu", dob="1990")
+    assert [h.birth_date for h in result.hits] == ["1990-04-02"]
+    assert any("born" in why for why in result.hits[0].why)
+    swapped = search(actor=forces["alder"], query="Ana Popescu", dob="1990-02-04")
+    assert any("swapped" in why for h in swapped.hits for why in h.why)
+
+
+def test_a_phone_in_another_format_finds_it(forces) -> None:
+    made = report(
+        forces["bracken"], "Driver uses 07700 900321.", SubjectInput(kind="phone", value="07700 900321", role="user")
+    )
+    for written in ["+44 7700 900321", "0044-7700-900321", "(07700) 900 321"]:
+        result = search(actor=forces["alder"], query=written)
+        assert result.understood_as == "phone number"
+        assert [r.id for h in result.hits for r in h.reports] == [made.pk]
+
+
+def test_restricted_is_a_flag_confidential_is_nothing_and_counts_do_not_leak(forces) -> None:
+    restricted = report(
+        forces["bracken"], "Zebra crossing meeting with Dritan Hoxha.", person("Dritan Hoxha"), level="restricted"
+    )
+    report(
+        forces["calder"],
+        "Zebra crossing meeting again with Dritan Hoxha.",
+        person("Dritan Hoxha"),
+        level="confidential",
+    )
+    result = search(actor=forces["alder"], query="Dritan Hoxha")
+    assert result.hits == [] and result.total == 0
+    assert [f.report_id for f in result.flags] == [restricted.pk]
+    assert result.flags[0].organisation_code == "bracken"
+    words = search(actor=forces["alder"], query="zebra crossing", kind="text")
+    assert words.total == 0 and words.flags == [] and words.facets["organisation"] == []
+
+
+def test_charity_sees_nothing_through_search(forces) -> None:
+    report(forces["bracken"], "Dritan Hoxha again.", person("Dritan Hoxha"))
+    charity = UserFactory(
+        organisation=OrganisationFactory(code="care", kind=OrganisationKind.CHARITY), roles=[Role.VICTIM_CARE]
+    )
+    result = search(actor=charity, query="Dritan Hoxha")
+    assert result.total == 0 and result.flags == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": ""}, "Type a name"),
+        ({"q": "a"}, "at least two characters"),
+        ({"q": "x" * 10_000}, "keep it under"),
+        ({"q": "Ana", "dob": "1985-13-45"}, "not a real date"),
+        ({"q": "Ana", "dob": "yesterday"}, "not a date of birth"),
+        ({"q": "Ana", "date_from": "2026-99-01"}, "not a date"),
+        ({"q": "Ana", "nationality": "Vietnam"}, "two-letter country code"),
+        ({"q": "Ana", "page": "abc"}, "not a number"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(forces, params: dict, message: str) -> None:
+    client = verified_client(forces["alder"])
+    response = client.get(reverse("search:search"), params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["'; DROP TABLE search_personname; --", ".*[(", '"unbalanced quote', "a & b | !c"])
+def test_metacharacters_are_just_text(forces, query: str) -> None:
+    response = verified_client(forces["alder"]).get(reverse("search:search"), {"q": query})
+    assert response.status_code == 200
+    assert 'data-testid="understood"' in response.content.decode()
+
+
+def test_page_past_the_end_says_so(forces) -> None:
+    report(forces["alder"], "Tomasz Nowak at the factory.", person("Tomasz Nowak"))
+    result = search(actor=forces["alder"], query="Tomasz Nowak", page=9)
+    assert "only 1 page" in result.message
+
+
+def test_a_search_needs_a_reason_and_is_audited_with_it(forces) -> None:
+    report(forces["alder"], "Tomasz Nowak at the factory.", person("Tomasz Nowak"))
+    client = verified_client(forces["alder"], reason="")
+    response = client.get(reverse("search:search"), {"q": "Tomasz Nowak"})
+    assert response.status_code == 302 and reverse("core:reason") in response["Location"]
+    client = verified_client(forces["alder"], reason="Op Lantern 7")
+    assert client.get(reverse("search:search"), {"q": "Tomasz Nowak"}).status_code == 200
+    entry = AuditEntry.objects.filter(action="search").latest("id")
+    assert entry.reason == "Op Lantern 7" and entry.detail["results"] == 1
+    api = client.get("/api/v1/search", {"q": "Tomasz Nowak"})
+    assert api.status_code == 422 and "reason" in api.json()["message"]
+    api = client.get("/api/v1/search", {"q": "Tomasz Nowak", "reason": "Op Lantern 7"})
+    assert api.status_code == 200 and api.json()["total"] == 1
+
+
+def test_watch_alerts_within_the_rule(forces, django_capture_on_commit_callbacks) -> None:
+    watcher = forces["alder"]
+    watches.watch_create(actor=watcher, query="07700 900555")
+    watches.watch_create(actor=watcher, query="Ilir Krasniqi")
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = report(
+            forces["bracken"], "Call to 07700 900555.", SubjectInput(kind="phone", value="+44 7700 900555", role="user")
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        restricted = report(
+            forces["calder"], "Ilir KRASNIQI controls the flat.", person("Ilir KRASNIQI"), level="restricted"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        report(forces["calder"], "Ilir Krasniqi in a confidential one.", person("Ilir Krasniqi"), level="confidential")
+    mine = list(Notification.objects.filter(recipient=watcher).order_by("id"))
+    assert [n.link for n in mine] == [f"/intelligence/{shared.pk}/", f"/intelligence/{restricted.pk}/"]
+    assert "holds new restricted intelligence" in mine[1].text
+    told = Notification.objects.get(recipient=forces["calder"], kind="interest")
+    assert restricted.reference in told.text
+    assert watcher.username not in told.text and watcher.organisation.name not in told.text
+
+
+def test_watch_rejects_bad_input(forces) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="at least two"):
+        watches.watch_create(actor=forces["alder"], query="x")
+
+
+def test_understands_what_it_is_given() -> None:
+    from cairn.search.selectors import understand
+
+    assert understand("AB12 CDE")[1] == "vrm"
+    assert understand("SW1A 1AA")[1] == "postcode"
+    assert understand("someone@example.com")[1] == "email"
+    assert understand("GB82 WEST 1234 5698 7654 32")[1] == "iban"
+    assert understand("Nguyen Van An")[0] == "person"
+    with pytest.raises(SearchInputError):
+        understand("12", "selector")
