@@ -112,6 +112,28 @@ class Result:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     message: str = ""
 
+    @property
+    def flags_by_organisation(self) -> list[dict[str, Any]]:
+        """One line per holding organisation: who to call, how many reports, the newest, their categories."""
+        groups: dict[str, dict[str, Any]] = {}
+        for f in self.flags:
+            g = groups.setdefault(
+                f.organisation_code,
+                {
+                    "organisation": f.organisation,
+                    "contact_point": f.contact_point,
+                    "count": 0,
+                    "latest": f.created_at,
+                    "report_ids": [],
+                    "exploitation_types": set(),
+                },
+            )
+            g["count"] += 1
+            g["report_ids"].append(f.report_id)
+            g["latest"] = max(g["latest"], f.created_at)
+            g["exploitation_types"] |= set(f.exploitation_types)
+        return sorted(groups.values(), key=lambda g: g["latest"], reverse=True)
+
 
 # --- understanding the query -------------------------------------------------------------------
 
