@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, Model, OuterRef, Q, QuerySet, Value, When
 
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
@@ -132,6 +132,17 @@ def rows_visible_to(user: Any, model: Any) -> QuerySet[Any]:
 
 def rows_flagged_to(user: Any, model: Any) -> QuerySet[Any]:
     return model.unscoped_objects.filter(flag_q(user, "report__"))
+
+
+def rows_with_access(user: Any, model: Any) -> QuerySet[Any]:
+    """Rows readable in full or known by flag, each annotated ``access`` = 'full' or 'flag'.
+
+    One query answers both, so a search pays for the rule once.
+    """
+    full, flag = report_q(user, "report__"), flag_q(user, "report__")
+    return model.unscoped_objects.filter(full | flag).annotate(
+        access=Case(When(full, then=Value("full")), default=Value("flag"), output_field=CharField())
+    )
 
 
 def unrestricted_for_benchmark(model: Any) -> QuerySet[Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from cairn.access import intelligence as policy
@@ -254,7 +254,16 @@ def _candidates(
         qs.annotate(sim=TrigramSimilarity("name_key", key), codes=_PER_TOKEN)
         .order_by("-sim", "statement_id")
         .values(
-            "statement_id", "entity_id", "report_id", "name", "tokens", "birth_date", "nationality", "sim", "codes"
+            "statement_id",
+            "entity_id",
+            "report_id",
+            "name",
+            "tokens",
+            "birth_date",
+            "nationality",
+            "sim",
+            "codes",
+            "access",
         )[:CANDIDATES]
     )
 
@@ -303,10 +312,18 @@ def search_people(
     if not tokens:
         return [], []
     _, _, query_codes = _codes(tokens)
-    base = policy.unrestricted_for_benchmark(PersonName) if unrestricted else policy.rows_visible_to(actor, PersonName)
+    if unrestricted:
+        base = policy.unrestricted_for_benchmark(PersonName).annotate(access=Value("full"))
+    else:
+        base = policy.rows_with_access(actor, PersonName)
     scored = _score(_candidates(base, tokens, year_range, filters), tokens, query_codes, dob, nationality)
     by_entity: dict[int, Hit] = {}
+    flagged: list[int] = []
     for score, why, row in scored:
+        if row["access"] == "flag":
+            if score >= FLAG_THRESHOLD:
+                flagged.append(row["report_id"])
+            continue
         if score < PERSON_THRESHOLD:
             continue
         hit = by_entity.get(row["entity_id"])
@@ -318,16 +335,7 @@ def search_people(
             )
         hit.reports.append(ReportRef(row["report_id"], "", "", None))
     _fill_reports(list(by_entity.values()), actor)
-    flags: list[FlagHit] = []
-    if not unrestricted and actor is not None:
-        flagged = _score(
-            _candidates(policy.rows_flagged_to(actor, PersonName), tokens, year_range, filters),
-            tokens,
-            query_codes,
-            dob,
-            nationality,
-        )
-        flags = _flags([row["report_id"] for score, _, row in flagged if score >= FLAG_THRESHOLD], actor)
+    flags = _flags(flagged, actor) if flagged and actor is not None else []
     return list(by_entity.values()), flags
 
 
