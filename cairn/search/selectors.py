@@ -237,10 +237,14 @@ _PER_TOKEN = RawSQL(
 
 
 def _candidates(
-    base: QuerySet[PersonName], tokens: list[str], year_range: tuple[int, int] | None, filters: Filters
+    base: QuerySet[PersonName],
+    tokens: list[str],
+    year_range: tuple[int, int] | None,
+    filters: Filters,
+    codes: list[str],
+    pairs: list[str],
 ) -> list[Any]:
     key = " ".join(sorted(tokens))
-    codes, pairs, _ = _codes(tokens)
     match = Q(name_key__trigram_similar=key)
     if len(pairs) >= 1 and len(tokens) >= 2:
         match |= Q(phonetic_pairs__overlap=pairs)
@@ -311,12 +315,13 @@ def search_people(
     tokens = name_tokens(name)[:8]
     if not tokens:
         return [], []
-    _, _, query_codes = _codes(tokens)
+    codes, pairs, query_codes = _codes(tokens)
     if unrestricted:
         base = policy.unrestricted_for_benchmark(PersonName).annotate(access=Value("full"))
     else:
         base = policy.rows_with_access(actor, PersonName)
-    scored = _score(_candidates(base, tokens, year_range, filters), tokens, query_codes, dob, nationality)
+    candidates = _candidates(base, tokens, year_range, filters, codes, pairs)
+    scored = _score(candidates, tokens, query_codes, dob, nationality)
     by_entity: dict[int, Hit] = {}
     flagged: list[int] = []
     for score, why, row in scored:
