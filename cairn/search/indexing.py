@@ -44,5 +44,5 @@ def index_person_names(statements: Iterable[Statement]) -> int:
                 nationality=extra.get(Property.NATIONALITY, ""),
             )
         )
-    PersonName.unscoped_objects.bulk_create(rows, ignore_conflicts=True)
+    PersonName.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
