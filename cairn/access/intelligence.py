@@ -43,15 +43,33 @@ def _reader(user: Any) -> bool:
 NOTHING = Q(pk__in=[])
 
 
-def _full_q(user: User, prefix: str = "") -> Q:
-    org = user.organisation
-    ref = OuterRef(prefix.removesuffix("__") or "pk")
-    released = ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
-    in_named_group = Exists(_SharingLink.objects.filter(intelligencereport_id=ref, sharinggroup__members=org))
-    granted = Exists(
-        AccessRequest.unscoped_objects.filter(report_id=ref, requester=user, status=AccessRequestStatus.GRANTED)
+def _group_ids(user: User) -> list[int]:
+    """The sharing groups of the user's organisation, looked up once per user object (per request)."""
+    cached = getattr(user, "_cairn_group_ids", None)
+    if cached is None:
+        cached = list(user.organisation.sharing_groups.values_list("pk", flat=True))
+        user._cairn_group_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _granted_ids(user: User) -> list[int]:
+    return list(
+        AccessRequest.unscoped_objects.filter(requester=user, status=AccessRequestStatus.GRANTED).values_list(
+            "report_id", flat=True
+        )
     )
-    wider = Q(in_named_group) | Q(granted)
+
+
+def _full_q(user: User, prefix: str = "") -> Q:
+    # Every test here is on the report row itself (or a short list of ids), so PostgreSQL
+    # checks the rule per candidate row without building anyone's whole visible set.
+    org = user.organisation
+    released = ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
+    wider = Q(pk__in=[])
+    if group_ids := _group_ids(user):
+        wider |= Q(**{f"{prefix}sharing_group_ids__overlap": group_ids})
+    if granted := _granted_ids(user):
+        wider |= Q(**{f"{prefix}pk__in": granted})
     if org.is_law_enforcement:
         wider |= Q(**{f"{prefix}dissemination": Dissemination.SHARED})
     return Q(**{f"{prefix}organisation_id": org.pk}) | (released & wider)

@@ -54,6 +54,9 @@ class IntelligenceReport(models.Model):
     )
     dissemination = models.CharField(max_length=16, choices=Dissemination.choices, default=Dissemination.CONFIDENTIAL)
     sharing_groups = models.ManyToManyField("accounts.SharingGroup", blank=True, related_name="reports")
+    # The same groups as ids on the row, so the access rule is a row-local test
+    # (array overlap) rather than a join per candidate. The services keep both.
+    sharing_group_ids = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
 
     # Low-graded or conditioned intelligence stays with the originator until a supervisor has looked.
     review_state = models.CharField(max_length=16, choices=ReviewState.choices, default=ReviewState.NOT_REQUIRED)
@@ -91,6 +94,7 @@ class IntelligenceReport(models.Model):
             models.Index(fields=["organisation", "-created_at"], name="report_org_created_idx"),
             models.Index(fields=["dissemination", "review_state"], name="report_level_idx"),
             GinIndex(fields=["search_vector"], name="report_search_idx"),
+            GinIndex(fields=["sharing_group_ids"], name="report_groups_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -229,6 +229,11 @@ def report_submit_many(
         revisions: list[ReportRevision] = []
         entities = _resolve_entities(actor=actor, subjects=[s for d in items for s in d.subjects])
         groups = {g.pk: g for g in _sharing_groups({i for d in items for i in d.sharing_group_ids}, org.pk)}
+        for data, report in zip(items, reports, strict=True):
+            report.sharing_group_ids = list(dict.fromkeys(data.sharing_group_ids))
+        IntelligenceReport.unscoped_objects.bulk_update(
+            [r for r in reports if r.sharing_group_ids], ["sharing_group_ids"], batch_size=1000
+        )
         offset = 0
         for data, report in zip(items, reports, strict=True):
             for group_id in dict.fromkeys(data.sharing_group_ids):
@@ -313,7 +318,10 @@ def _new_revision(
     report.revision += 1
     report.updated_at = timezone.now()
     report.save()
-    report.sharing_groups.set(_sharing_groups(data.sharing_group_ids, report.organisation_id))
+    groups = _sharing_groups(data.sharing_group_ids, report.organisation_id)
+    report.sharing_groups.set(groups)
+    report.sharing_group_ids = [g.pk for g in groups]
+    report.save(update_fields=["sharing_group_ids"])
     after = _snapshot(report)
     ReportRevision.unscoped_objects.create(
         report=report,
@@ -451,7 +459,10 @@ def sanitised_version_create(
             sanitised_from=report,
             sanitisation_authorised_by=actor,
         )
-        version.sharing_groups.set(_sharing_groups(data.sharing_group_ids, report.organisation_id))
+        groups = _sharing_groups(data.sharing_group_ids, report.organisation_id)
+        version.sharing_groups.set(groups)
+        version.sharing_group_ids = [g.pk for g in groups]
+        version.save(update_fields=["sharing_group_ids"])
         statements = []
         for st in keep:
             statements.append(

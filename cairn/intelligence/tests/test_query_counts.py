@@ -42,8 +42,8 @@ def _count(client, url, django_assert_max_num_queries, limit: int) -> None:
 def test_report_list_queries_do_not_grow(n: int, django_assert_max_num_queries) -> None:
     author = UserFactory(organisation=OrganisationFactory(code="q"), roles=[Role.ANALYST])
     _reports(author, n)
-    _count(verified_client(author), reverse("intelligence:list"), django_assert_max_num_queries, 16)
-    _count(verified_client(author), "/api/v1/reports?limit=50", django_assert_max_num_queries, 16)
+    _count(verified_client(author), reverse("intelligence:list"), django_assert_max_num_queries, 18)
+    _count(verified_client(author), "/api/v1/reports?limit=50", django_assert_max_num_queries, 18)
 
 
 @pytest.mark.parametrize("n", [5, 60])
@@ -51,8 +51,8 @@ def test_search_queries_do_not_grow(n: int, django_assert_max_num_queries) -> No
     author = UserFactory(organisation=OrganisationFactory(code="q"), roles=[Role.ANALYST])
     _reports(author, n)
     client = verified_client(author)
-    _count(client, reverse("search:search") + "?q=Ana+Popescu", django_assert_max_num_queries, 22)
-    _count(client, "/api/v1/search?q=Ana+Popescu&reason=x", django_assert_max_num_queries, 22)
+    _count(client, reverse("search:search") + "?q=Ana+Popescu", django_assert_max_num_queries, 26)
+    _count(client, "/api/v1/search?q=Ana+Popescu&reason=x", django_assert_max_num_queries, 26)
 
 
 def test_report_page_queries_do_not_grow_with_subjects(django_assert_max_num_queries) -> None:
@@ -70,4 +70,4 @@ def test_report_page_queries_do_not_grow_with_subjects(django_assert_max_num_que
             )
         ],
     )
-    _count(verified_client(author), reverse("intelligence:detail", args=[report.pk]), django_assert_max_num_queries, 20)
+    _count(verified_client(author), reverse("intelligence:detail", args=[report.pk]), django_assert_max_num_queries, 26)
