@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -444,7 +445,7 @@ def search_text(
     return refs, total, len(capped) > MAX_TEXT_RESULTS, facets
 
 
-def _facets(rows: list[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
+def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]]]:
     orgs = Counter(r["organisation__name"] for r in rows)
     kinds = Counter(t for r in rows for t in r["exploitation_types"])
     return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common()}

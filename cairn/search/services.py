@@ -73,7 +73,7 @@ def _matches(report_ids: list[int]) -> dict[int, set[int]]:
     ).values_list("report_id", "entity__kind", "entity__key")
     by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
     for report_id, kind, key in keys:
-        by_key[(kind, key)].add(report_id)
+        by_key[(kind, key or "")].add(report_id)
     if by_key:
         for watch_id, kind, key in Watch.objects.filter(
             active=True, kind=WatchKind.SELECTOR, key__in={k for _, k in by_key}

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cairn.search",
     "cairn.notifications",
     "cairn.demo",
+    "cairn.bench",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Benchmarks: ``cairn bench <name>`` measures one capability in a database of its own."""

@@ -1,0 +1,75 @@
+"""``cairn bench search`` runs end to end on a few thousand reports, prints its table and cleans up."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+
+import pytest
+
+from cairn.bench import search
+from cairn.bench.database import admin_connection, server_params
+from cairn.entities.normalise import name_tokens, normalise
+
+
+def test_noisy_variants_stay_recognisable_names() -> None:
+    rng = random.Random(3)
+    pools = search.build_name_pools(3)
+    for n in range(200):
+        nat_index = n % len(search.NATIONALITIES)
+        parts = search.make_person(nat_index, pools, rng)
+        nat = search.NATIONALITIES[nat_index]
+        ops = search._pick_ops(search.QUERY_OPS, 2, rng)
+        text = search.variant(parts, nat, rng, ops, for_query=True)
+        assert name_tokens(text), (parts, ops, text)
+        assert text.isascii() or not nat.keeps_script, text  # queries are typed in Latin letters
+
+
+def test_selector_queries_normalise_to_the_stored_key() -> None:
+    rng = random.Random(5)
+    parts = (("Mohammed", "given"), ("Ahmed", "family"))
+    kinds = {"phone": "phone", "vrm": "vrm", "email": "email", "bank_account": "bank_account"}
+    for kind, selector in kinds.items():
+        for _ in range(50):
+            key, written = search.make_selector(kind, parts, rng)
+            assert normalise(selector, written) == key
+            typed = search.selector_query(kind, key, written, rng)
+            assert normalise(selector, typed.strip()) == key, (kind, key, typed)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
+    name = f"cairn_bench_{os.getpid()}"
+    out = io.StringIO()
+    figures = search.run(reports=3000, queries=30, out=out, database=name)
+    text = out.getvalue()
+
+    assert re.search(r"cairn bench search: 3,000 reports, 3,000 person records \([\d,]+ true people\)", text), text
+    for label in (
+        "person (access rule)",
+        "person (no access rule)",
+        "naive trigram baseline",
+        "selector (access rule)",
+        "selector (no access rule)",
+        "free text (access rule)",
+        "free text (no access rule)",
+    ):
+        assert re.search(rf"^{re.escape(label)}\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+", text, re.M), text
+        kind = figures["kinds"][label]
+        assert kind["queries"] == 30
+        assert kind["p50_ms"] <= kind["p95_ms"] <= kind["p99_ms"]
+        for key in ("recall_at_10", "exact_at_10"):
+            if kind[key] is not None:
+                assert 0.0 <= kind[key] <= 1.0
+    assert re.search(r"^access rule overhead \(p95\): person [+-]\d+%", text, re.M), text
+    for label in ("person (access rule)", "person (no access rule)", "naive trigram baseline"):
+        assert figures["kinds"][label]["recall_at_10"] is not None
+    # Every selector query names a selector of a report the officer may read: it is always found.
+    assert figures["kinds"]["selector (access rule)"]["recall_at_10"] == 1.0
+    assert 0.3 < figures["visible_share"] < 0.9
+
+    with admin_connection(server_params()) as admin:
+        left = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    assert left is None, f"{name} was not dropped"
