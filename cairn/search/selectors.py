@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from cairn.access import intelligence as policy
@@ -432,12 +432,12 @@ def search_text(
     query = SearchQuery(text, search_type="websearch", config="english")
     base = policy.unrestricted_for_benchmark(IntelligenceReport) if unrestricted else policy.reports_visible_to(actor)
     qs = base.filter(search_vector=query).filter(filters.q())
-    capped = list(qs.values("id", "organisation__name", "exploitation_types")[: MAX_TEXT_RESULTS + 1])
+    capped = list(qs.order_by().values("id", "organisation__name", "exploitation_types")[: MAX_TEXT_RESULTS + 1])
     total = min(len(capped), MAX_TEXT_RESULTS)
     facets = _facets(capped[:MAX_TEXT_RESULTS])
     start = (page - 1) * PAGE_SIZE
     ranked = (
-        qs.annotate(rank=SearchRank("search_vector", query))
+        qs.annotate(rank=SearchRank(F("search_vector"), query))
         .order_by("-rank", "-created_at", "-id")
         .select_related("organisation")[start : start + PAGE_SIZE]
     )
