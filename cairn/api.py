@@ -13,6 +13,7 @@ from cairn.accounts.api import router as accounts_router
 from cairn.accounts.services import token_authenticate
 from cairn.intelligence.api import InvalidInput
 from cairn.intelligence.api import router as intelligence_router
+from cairn.linking.api import router as linking_router
 from cairn.search.api import router as search_router
 
 
@@ -79,3 +80,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/", intelligence_router)
 api.add_router("/", search_router)
+api.add_router("/", linking_router)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("entities/", include("cairn.entities.urls")),
     path("search/", include("cairn.search.urls")),
     path("notifications/", include("cairn.notifications.urls")),
+    path("linking/", include("cairn.linking.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -26,4 +26,5 @@ def cairn(request: HttpRequest) -> dict[str, Any]:
         "can_submit_intelligence": Capability.SUBMIT_INTELLIGENCE in caps,
         "can_supervise_intelligence": Capability.SUPERVISE_INTELLIGENCE in caps,
         "can_manage_accounts": Capability.MANAGE_ACCOUNTS in caps,
+        "can_analyse_networks": Capability.ANALYSE_NETWORKS in caps and Capability.READ_INTELLIGENCE in caps,
     }

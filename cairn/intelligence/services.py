@@ -33,6 +33,7 @@ from cairn.intelligence.choices import (
 )
 from cairn.intelligence.inputs import ReportInput, SubjectInput, clean_text, validate
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
+from cairn.linking import services as linking
 from cairn.search.indexing import index_person_names
 from cairn.search.services import notify_watchers
 
@@ -258,6 +259,7 @@ def report_submit_many(
         report_ids = [r.pk for r in reports]
         # Watchers hear of new intelligence once it is committed, never of a rolled-back one.
         transaction.on_commit(lambda: notify_watchers(report_ids))
+        transaction.on_commit(lambda: linking.reports_arrived(report_ids))
         audit.record_many(
             audit.AuditEvent(
                 action=AuditAction.CREATE,
@@ -383,6 +385,7 @@ def report_review(
         locked.reviewed_at = timezone.now()
         # A released report reaches more people: their watches may now match it.
         transaction.on_commit(lambda: notify_watchers([locked.pk]))
+        transaction.on_commit(lambda: linking.reports_arrived([locked.pk]))
         return _new_revision(
             actor=actor,
             report=locked,

@@ -37,6 +37,7 @@ from cairn.intelligence.forms import (
 )
 from cairn.intelligence.models import IntelligenceReport
 from cairn.intelligence.names import name_matcher_for
+from cairn.linking import selectors as linking_selectors
 
 PAGE_SIZE = 50
 # Extraction kinds as the subject form names them, and the role a proposal starts with.
@@ -226,6 +227,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sanitised_versions": policy.reports_visible_to(user).filter(sanitised_from=report),
         "can_edit": policy.can_edit(user, report),
         "can_supervise": policy.can_supervise(user, report),
+        "correlations": linking_selectors.report_correlations(actor=user, report=report),
     }
     return render(request, "intelligence/detail.html", context)
 

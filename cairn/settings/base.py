@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "cairn.core",
     "cairn.access",
     "cairn.accounts.apps.AccountsConfig",
@@ -49,6 +51,8 @@ INSTALLED_APPS = [
     "cairn.intelligence",
     "cairn.search",
     "cairn.notifications",
+    "cairn.linking",
+    "cairn.network",
     "cairn.demo",
     "cairn.bench",
 ]
@@ -118,6 +122,14 @@ _db["OPTIONS"].setdefault("connect_timeout", 5)
 _db["TEST"] = {"NAME": os.environ.get("CAIRN_TEST_DATABASE", "test_cairn")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (re-resolution, graph analytics) queue in PostgreSQL; `cairn serve` runs a worker
+# thread beside the web server, and `cairn db_worker` runs one on its own.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Match proposals at or above this probability are merged automatically (marked as automatic and
+# undone in one click); unset, every merge waits for an analyst.
+CAIRN_AUTO_MERGE_THRESHOLD = os.environ.get("CAIRN_AUTO_MERGE_THRESHOLD") or None
 
 # --- Accounts and authentication ---------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

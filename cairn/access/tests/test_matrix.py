@@ -19,7 +19,7 @@ from cairn.api import api
 from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
 
 OK, SIGN_IN, HIDDEN, REDIRECT, INVALID = "ok", "sign-in", "hidden", "redirect", "invalid"
-CREATED, NO_CONTENT = "created", "no content"
+CREATED, NO_CONTENT, ACCEPTED = "created", "no content", "accepted"
 PERSONAS = ["anonymous", "no_role", *Role.values]
 
 
@@ -44,6 +44,8 @@ READERS = {
 }
 SUBMITTERS = {r: OK for r in (Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.SIO)}
 READERS_WHO_SEARCH = READERS
+# Analysts and supervisors link, resolve and chart (they also read intelligence).
+LINKERS = {r: OK for r in (Role.ANALYST, Role.SUPERVISOR)}
 
 PAGES: dict[str, Row] = {
     "core:home": Row(OK),
@@ -82,6 +84,15 @@ PAGES: dict[str, Row] = {
     # Your own notifications only: every signed-in person has an inbox.
     "notifications:inbox": Row(OK),
     "notifications:read-all": Row(REDIRECT, anonymous=SIGN_IN, method="post"),
+    "linking:queue": Row(HIDDEN, only=LINKERS),
+    "linking:runs": Row(HIDDEN, only=LINKERS),
+    "linking:noise": Row(HIDDEN, only={Role.SUPERVISOR: OK}),
+    # Proposals and people the user cannot read are "not found", the same as ones that do not exist.
+    "linking:proposal": Row(HIDDEN, kwargs={"pk": 999999}),
+    "linking:person": Row(HIDDEN, kwargs={"entity_id": 999999}),
+    # A split without a reason goes back to the person page with a message, before any lookup.
+    "linking:split": Row(HIDDEN, method="post", kwargs={"entity_id": 999999}, only={r: REDIRECT for r in LINKERS}),
+    "linking:undo": Row(HIDDEN, method="post", kwargs={"pk": 999999}),
 }
 
 # Staff administration (Django admin): administrators only; a hidden page for everyone else.
@@ -117,6 +128,32 @@ API_OPERATIONS: dict[str, Row] = {
     "POST /api/v1/access-requests/{request_id}/decision": Row(
         HIDDEN, method="post", kwargs={"request_id": 999999}, body={"grant": True, "reason": "agreed"}
     ),
+    "GET /api/v1/reports/{report_id}/correlations": Row(HIDDEN, kwargs={"report_id": 999999}),
+    "GET /api/v1/proposals": Row(HIDDEN, only=LINKERS),
+    "GET /api/v1/proposals/{proposal_id}": Row(HIDDEN, kwargs={"proposal_id": 999999}),
+    "POST /api/v1/proposals/{proposal_id}/judgements": Row(
+        HIDDEN, method="post", kwargs={"proposal_id": 999999}, body={"decision": "unsure"}
+    ),
+    "POST /api/v1/judgements/{judgement_id}/undo": Row(
+        HIDDEN, method="post", kwargs={"judgement_id": 999999}, body={"reason": "mistake"}
+    ),
+    "GET /api/v1/people/{entity_id}": Row(HIDDEN, kwargs={"entity_id": 999999}),
+    # A record that is merged with nothing cannot be split: analysts are told so.
+    "POST /api/v1/people/{entity_id}/split": Row(
+        HIDDEN,
+        method="post",
+        kwargs={"entity_id": 999999},
+        body={"reason": "wrong"},
+        only={r: INVALID for r in LINKERS},
+    ),
+    "POST /api/v1/noise": Row(
+        HIDDEN, method="post", body={"entity_id": 999999, "reason": "helpline"}, only={Role.SUPERVISOR: INVALID}
+    ),
+    "DELETE /api/v1/noise/{entity_id}": Row(
+        HIDDEN, method="delete", kwargs={"entity_id": 999999, "query": "?reason=x"}, only={Role.SUPERVISOR: INVALID}
+    ),
+    "POST /api/v1/resolution-runs": Row(HIDDEN, method="post", only={r: ACCEPTED for r in LINKERS}),
+    "GET /api/v1/resolution-runs/{run_id}": Row(HIDDEN, kwargs={"run_id": 999999}),
 }
 
 
@@ -168,6 +205,8 @@ def _outcome(status: int, location: str = "") -> str:
         return CREATED
     if status == 204:
         return NO_CONTENT
+    if status == 202:
+        return ACCEPTED
     if status == 302:
         return SIGN_IN if "/sign-in/" in location and "next=" in location else REDIRECT
     return f"status {status}"

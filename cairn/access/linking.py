@@ -1,0 +1,67 @@
+"""Who sees which links: correlations, match proposals and resolved people.
+
+Built on the one rule in ``cairn.access.intelligence``: a link is no wider
+than the reports behind it. A proposal is shown only to an analyst who may
+read both records in full (so a user who can see neither side — or only one —
+never learns the proposal exists); a correlation shows the other report in
+full, as a flag, or not at all, exactly as the report itself would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from cairn.access import intelligence as rule
+from cairn.access.capabilities import Capability
+from cairn.access.policy import can
+from cairn.entities.models import Statement
+from cairn.linking.models import Judgement, MatchProposal
+
+
+def may_link(user: Any) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and can(user, Capability.ANALYSE_NETWORKS)
+        and can(user, Capability.READ_INTELLIGENCE)
+    )
+
+
+def _readable(user: Any, column: str) -> Exists:
+    return Exists(rule.statements_visible_to(user).filter(entity_id=OuterRef(column)))
+
+
+def proposals_visible_to(user: Any) -> QuerySet[MatchProposal]:
+    """Proposals whose two records the analyst may both read in full."""
+    if not may_link(user):
+        return MatchProposal.unscoped_objects.none()
+    return MatchProposal.unscoped_objects.filter(_readable(user, "left_id"), _readable(user, "right_id"))
+
+
+def judgements_visible_to(user: Any) -> QuerySet[Judgement]:
+    return Judgement.objects.filter(proposal__in=proposals_visible_to(user).values("pk"))
+
+
+def readable_entity_ids(user: Any, entity_ids: set[int] | list[int]) -> set[int]:
+    """Which of these entities the user may read at least one statement about, in full."""
+    if not entity_ids:
+        return set()
+    return set(
+        rule.statements_visible_to(user)
+        .filter(entity_id__in=list(entity_ids))
+        .values_list("entity_id", flat=True)
+        .distinct()
+    )
+
+
+def statements_about(user: Any, entity_ids: set[int] | list[int]) -> QuerySet[Statement]:
+    """Visible statements about any of these entities (a resolved person's facts)."""
+    return rule.statements_visible_to(user).filter(entity_id__in=list(entity_ids))
+
+
+def counterpart_statements(user: Any, entity_ids: list[int], *, exclude_report_id: int) -> QuerySet[Statement]:
+    """Statements of other reports about these selectors, annotated access='full'|'flag' (correlation)."""
+    return rule.rows_with_access(user, Statement).filter(entity_id__in=entity_ids).exclude(report_id=exclude_report_id)

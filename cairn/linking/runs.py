@@ -1,0 +1,75 @@
+"""Re-resolution of every person record with the batch model, as a background job with progress."""
+
+from __future__ import annotations
+
+import traceback
+
+from django.db import transaction
+from django.utils import timezone
+
+from cairn.accounts.models import User
+from cairn.audit import services as audit
+from cairn.audit.choices import AuditAction
+from cairn.linking import matching, services
+from cairn.linking.choices import ProposalSource, RunState
+from cairn.linking.models import ResolutionRun
+from cairn.search.models import PersonName
+
+SAVE_CHUNK = 5000
+
+
+def start(*, actor: User) -> ResolutionRun:
+    """Queue a run; the worker picks it up. One run at a time: a queued or running one is returned instead."""
+    from cairn.linking.tasks import resolve_everyone
+
+    with transaction.atomic():
+        current = ResolutionRun.objects.select_for_update().filter(state__in=[RunState.QUEUED, RunState.RUNNING])
+        if existing := current.first():
+            return existing
+        run = ResolutionRun.objects.create(requested_by=actor)
+        audit.record(action=AuditAction.CREATE, actor=actor, obj=run, object_type="linking.run", object_repr=str(run))
+        transaction.on_commit(lambda: resolve_everyone.enqueue(run.pk))
+    return run
+
+
+def _progress(run: ResolutionRun, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save(update_fields=list(fields))
+
+
+def execute(run_id: int) -> int:
+    run = ResolutionRun.objects.get(pk=run_id)
+    total = PersonName.unscoped_objects.count()
+    _progress(run, state=RunState.RUNNING, started_at=timezone.now(), records=total, stage="reading person records")
+    try:
+        rows = []
+        for chunk in matching.all_records():
+            rows.extend(r.as_row() for r in chunk)
+            _progress(run, done=len(rows) // 2)  # reading is the first half of the work
+        _progress(run, stage=f"scoring {len(rows):,} records with the trained model")
+        from cairn.linking.model import predict_pairs
+
+        found = [
+            (int(a), int(b), probability, score.match_weight, matching.explanation(score))
+            for a, b, probability, score in predict_pairs(rows, threshold=matching.PROPOSE_AT)
+        ]
+        created = 0
+        for start_at in range(0, len(found), SAVE_CHUNK):
+            created += services.proposals_save(found[start_at : start_at + SAVE_CHUNK], source=ProposalSource.BATCH)
+            _progress(
+                run,
+                done=total // 2 + (total - total // 2) * min(len(found), start_at + SAVE_CHUNK) // max(1, len(found)),
+            )
+        _progress(
+            run,
+            state=RunState.DONE,
+            done=total,
+            stage="finished",
+            proposals_created=created,
+            finished_at=timezone.now(),
+        )
+        return created
+    except Exception:
+        _progress(run, state=RunState.FAILED, error=traceback.format_exc()[-4000:], finished_at=timezone.now())
+        raise

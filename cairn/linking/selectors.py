@@ -1,0 +1,155 @@
+"""Reading links for one viewer: a report's correlations, the review queue, a resolved person."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cairn.access import intelligence as rule
+from cairn.access import linking as access
+from cairn.accounts.models import User
+from cairn.entities.choices import EntityKind, Property
+from cairn.entities.models import Entity, Statement
+from cairn.intelligence.models import IntelligenceReport
+from cairn.linking.choices import Decision
+from cairn.linking.models import MatchProposal, NoiseSelector
+
+# A correlation lists at most this many counterpart reports per selector; more means "mark it as noise?".
+MAX_COUNTERPARTS = 50
+
+
+@dataclass
+class Counterpart:
+    report_id: int
+    reference: str  # empty for a flag
+    organisation: str
+    contact_point: str
+    access: str  # "full" or "flag"
+    occurred_on: Any
+
+
+@dataclass
+class Correlation:
+    entity: Entity
+    value: str
+    noise: bool
+    counterparts: list[Counterpart] = field(default_factory=list)
+    more: int = 0
+
+
+def selector_entity_ids(report: IntelligenceReport) -> list[int]:
+    return list(
+        Statement.unscoped_objects.filter(report=report, entity__key__isnull=False)
+        .exclude(entity__kind=EntityKind.PERSON)
+        .values_list("entity_id", flat=True)
+        .distinct()
+    )
+
+
+def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Correlation]:
+    """Other reports naming the same selectors as this one (which the caller may read), as far as the rule allows."""
+    ids = selector_entity_ids(report)
+    if not ids:
+        return []
+    entities = {e.pk: e for e in Entity.unscoped_objects.filter(pk__in=ids)}
+    noise = set(NoiseSelector.objects.filter(entity_id__in=ids).values_list("entity_id", flat=True))
+    rows = (
+        access.counterpart_statements(actor, ids, exclude_report_id=report.pk)
+        .filter(prop=Property.SUBJECT)
+        .values_list(
+            "entity_id",
+            "report_id",
+            "access",
+            "report__reference",
+            "report__organisation__name",
+            "report__organisation__contact_point",
+            "report__occurred_on",
+        )
+        .order_by("entity_id", "-report_id")
+    )
+    by_entity: dict[int, list[Counterpart]] = defaultdict(list)
+    totals: dict[int, int] = defaultdict(int)
+    seen: set[tuple[int, int]] = set()
+    for entity_id, report_id, level, reference, org, contact, occurred in rows.iterator():
+        if (entity_id, report_id) in seen:
+            continue
+        seen.add((entity_id, report_id))
+        totals[entity_id] += 1
+        if len(by_entity[entity_id]) < MAX_COUNTERPARTS:
+            by_entity[entity_id].append(
+                Counterpart(report_id, reference if level == "full" else "", org, contact, level, occurred)
+            )
+    out = []
+    for entity_id in sorted(by_entity, key=lambda i: (i in noise, -totals[i], i)):
+        entity = entities[entity_id]
+        found = by_entity[entity_id]
+        out.append(Correlation(entity, entity.key or "", entity_id in noise, found, totals[entity_id] - len(found)))
+    return out
+
+
+def review_queue(*, actor: User) -> QuerySet[MatchProposal]:
+    """Undecided or unsure proposals the analyst may judge: across organisations first, then most likely."""
+    return (
+        access.proposals_visible_to(actor)
+        .filter(decision__in=["", Decision.UNSURE])
+        .order_by("-cross_organisation", "-probability", "id")
+    )
+
+
+def proposal_for(*, actor: User, proposal_id: int) -> MatchProposal | None:
+    return access.proposals_visible_to(actor).filter(pk=proposal_id).first()
+
+
+@dataclass
+class RecordFacts:
+    """What one person record says, from the viewer's visible statements only."""
+
+    entity_id: int
+    report_id: int | None
+    reference: str
+    organisation: str
+    names: list[str]
+    dates_of_birth: list[str]
+    nationalities: list[str]
+    roles: list[str]
+    selectors: list[str]
+
+
+def record_facts(*, actor: User, entity_ids: list[int]) -> dict[int, RecordFacts]:
+    statements = (
+        access.statements_about(actor, entity_ids)
+        .select_related("report__organisation")
+        .order_by("entity_id", "report_id", "id")
+    )
+    facts: dict[int, RecordFacts] = {}
+    for st in statements:
+        f = facts.get(st.entity_id)
+        if f is None:
+            f = facts[st.entity_id] = RecordFacts(
+                st.entity_id, st.report_id, st.report.reference, st.report.organisation.name, [], [], [], [], []
+            )
+        target = {
+            Property.NAME: f.names,
+            Property.DATE_OF_BIRTH: f.dates_of_birth,
+            Property.NATIONALITY: f.nationalities,
+        }.get(st.prop)  # type: ignore[call-overload]
+        if target is not None and st.value not in target:
+            target.append(st.value)
+        if st.prop == Property.SUBJECT and st.role and st.get_role_display() not in f.roles:
+            f.roles.append(st.get_role_display())
+    reports = {f.report_id for f in facts.values()}
+    co_subjects = (
+        rule.statements_visible_to(actor)
+        .filter(report_id__in=reports, prop=Property.SUBJECT, entity__key__isnull=False)
+        .exclude(entity__kind=EntityKind.PERSON)
+        .values_list("report_id", "entity__kind", "entity__key")
+    )
+    by_report: dict[int, list[str]] = defaultdict(list)
+    for report_id, kind, key in co_subjects:
+        by_report[report_id].append(f"{kind}: {key}")
+    for f in facts.values():
+        f.selectors = sorted(set(by_report.get(f.report_id or 0, [])))
+    return facts

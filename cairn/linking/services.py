@@ -1,0 +1,385 @@
+"""Linking actions: hits on shared selectors, noise, proposals, judgements, merges and splits.
+
+Every function that changes something takes the acting user as a keyword, checks
+it through ``cairn.access``, writes in one transaction and records an audit entry.
+The system's own acts (hits as reports arrive, proposals from the model) have no
+acting user and tell people only what each may see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from cairn.access import intelligence as rule
+from cairn.access import linking as access
+from cairn.access.capabilities import Capability
+from cairn.access.policy import can
+from cairn.accounts.models import User
+from cairn.audit import services as audit
+from cairn.audit.choices import AuditAction
+from cairn.entities.choices import EntityKind, Property
+from cairn.entities.models import Entity, Statement
+from cairn.intelligence.choices import ReviewState
+from cairn.intelligence.inputs import clean_text
+from cairn.intelligence.models import IntelligenceReport
+from cairn.linking.choices import Decision, ProposalSource
+from cairn.linking.models import Hit, Judgement, MatchProposal, NoiseSelector
+from cairn.notifications.services import notify_many
+
+# A selector named by more reports than this stops producing hit notifications
+# (it still correlates on the report page) until a supervisor decides about it.
+HIT_FANOUT_LIMIT = 100
+
+
+# --- hits ------------------------------------------------------------------------------------------
+
+
+def record_hits(report_ids: list[int]) -> int:
+    """After new or newly released reports commit: record each cross-organisation hit and tell both sides.
+
+    Each originator hears of the other report only as far as the rule lets them
+    see it (a link to read it, or a flag with whom to call); a side that may not
+    see even a flag is told nothing now, and is told if a later release lets it.
+    Returns the number of notifications sent.
+    """
+    if not report_ids:
+        return 0
+    pairs = _new_pairs(report_ids)
+    hits = list(
+        Hit.unscoped_objects.filter(Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids))
+        .filter(Q(report_side_told=False) | Q(other_side_told=False))
+        .select_related("entity")
+    )
+    if not pairs and not hits:
+        return 0
+    ids = {h.report_id for h in hits} | {h.other_report_id for h in hits}
+    reports = {
+        r.pk: r
+        for r in IntelligenceReport.unscoped_objects.filter(pk__in=ids).select_related(
+            "author__organisation", "organisation"
+        )
+    }
+    rows: list[tuple[int, str, str, str]] = []
+    told_report, told_other = [], []
+    for hit in hits:
+        mine, theirs = reports[hit.report_id], reports[hit.other_report_id]
+        if not hit.report_side_told and (row := _tell(mine, theirs, hit.entity)):
+            rows.append(row)
+            told_report.append(hit.pk)
+        if not hit.other_side_told and (row := _tell(theirs, mine, hit.entity)):
+            rows.append(row)
+            told_other.append(hit.pk)
+    with transaction.atomic():
+        Hit.unscoped_objects.filter(pk__in=told_report).update(report_side_told=True)
+        Hit.unscoped_objects.filter(pk__in=told_other).update(other_side_told=True)
+        return notify_many(rows)
+
+
+def _new_pairs(report_ids: list[int]) -> int:
+    """Store the hits of these reports: (selector, this report, another organisation's report)."""
+    mine = list(
+        Statement.unscoped_objects.filter(report_id__in=report_ids, prop=Property.SUBJECT, entity__key__isnull=False)
+        .exclude(entity__kind=EntityKind.PERSON)
+        .exclude(entity__noise__isnull=False)
+        .values_list("report_id", "entity_id", "report__organisation_id")
+        .distinct()
+    )
+    if not mine:
+        return 0
+    by_entity: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for report_id, entity_id, org_id in mine:
+        by_entity[entity_id].append((report_id, org_id))
+    others = (
+        Statement.unscoped_objects.filter(entity_id__in=list(by_entity), prop=Property.SUBJECT)
+        .values_list("entity_id", "report_id", "report__organisation_id")
+        .distinct()
+        .order_by("entity_id", "-report_id")
+    )
+    seen: dict[int, int] = defaultdict(int)
+    pairs: set[tuple[int, int, int]] = set()
+    for entity_id, other_id, other_org in others.iterator():
+        seen[entity_id] += 1
+        if seen[entity_id] > HIT_FANOUT_LIMIT:
+            continue
+        for report_id, org_id in by_entity[entity_id]:
+            if other_org != org_id:  # the lower report id first, so a pair is stored once
+                pairs.add((entity_id, min(report_id, other_id), max(report_id, other_id)))
+    new = [Hit(entity_id=e, report_id=a, other_report_id=b) for e, a, b in sorted(pairs)]
+    Hit.unscoped_objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def _tell(mine: IntelligenceReport, theirs: IntelligenceReport, entity: Entity) -> tuple[int, str, str, str] | None:
+    """The notification for the originator of ``mine`` about ``theirs``, or None if they may not know of it."""
+    author = mine.author
+    if author is None or not author.is_active or mine.review_state == ReviewState.AWAITING:
+        return None
+    value = entity.key or f"{entity.get_kind_display()} #{entity.pk}"
+    org = theirs.organisation
+    if rule.reports_visible_to(author).filter(pk=theirs.pk).exists():
+        text = (
+            f"Your intelligence on {value} ({mine.reference}) meets intelligence held by {org.name} "
+            f"({theirs.reference})."
+        )
+        return (author.pk, "hit", text, reverse("intelligence:detail", args=[theirs.pk]))
+    if rule.reports_flagged_to(author).filter(pk=theirs.pk).exists():
+        text = (
+            f"Your intelligence on {value} ({mine.reference}) meets restricted intelligence held by {org.name}. "
+            f"Contact {org.contact_point}."
+        )
+        return (author.pk, "hit_flag", text, reverse("intelligence:detail", args=[theirs.pk]))
+    return None
+
+
+# --- noise -----------------------------------------------------------------------------------------
+
+
+def _require_supervisor(actor: User) -> None:
+    if not (can(actor, Capability.SUPERVISE_INTELLIGENCE) and can(actor, Capability.READ_INTELLIGENCE)):
+        raise PermissionDenied("Only an intelligence supervisor can mark a selector as noise.")
+
+
+def noise_mark(*, actor: User, entity_id: int, reason: str) -> NoiseSelector:
+    """Stop a very common selector (a helpline, a switchboard) from linking reports."""
+    _require_supervisor(actor)
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": "Say why this selector is noise (e.g. 'charity helpline')."})
+    entity = rule.entities_visible_to(actor).filter(pk=entity_id, key__isnull=False).first()
+    if entity is None or entity.kind == EntityKind.PERSON:
+        raise ValidationError({"entity": "No such selector among the intelligence you may read."})
+    with transaction.atomic():
+        noise, _ = NoiseSelector.objects.get_or_create(entity=entity, defaults={"reason": reason, "marked_by": actor})
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            object_type="linking.noise",
+            object_id=entity.pk,
+            object_repr=f"{entity.get_kind_display()} {entity.key} marked as noise"[:300],
+            reason=reason,
+        )
+    return noise
+
+
+def noise_clear(*, actor: User, entity_id: int, reason: str) -> None:
+    _require_supervisor(actor)
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": "Say why this selector should link reports again."})
+    with transaction.atomic():
+        deleted, _ = NoiseSelector.objects.filter(entity_id=entity_id).delete()
+        if not deleted:
+            raise ValidationError({"entity": "That selector is not marked as noise."})
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            object_type="linking.noise",
+            object_id=entity_id,
+            object_repr="noise mark removed",
+            reason=reason,
+        )
+
+
+# --- proposals -------------------------------------------------------------------------------------
+
+
+def auto_merge_threshold() -> float | None:
+    """Proposals at or above this probability are merged automatically (marked so); None turns it off."""
+    value = getattr(settings, "CAIRN_AUTO_MERGE_THRESHOLD", None)
+    return float(value) if value not in (None, "") else None
+
+
+def proposals_save(
+    found: Iterable[tuple[int, int, float, float, list[dict[str, object]]]], *, source: str = ProposalSource.REALTIME
+) -> int:
+    """Store the model's proposals ``(entity a, entity b, probability, match weight, explanation)``.
+
+    A pair already proposed keeps its judgements; its score is refreshed. Above the
+    automatic-merge threshold a "same" judgement is recorded, marked automatic.
+    """
+    rows = {}
+    for a, b, probability, weight, explanation in found:
+        if a == b:
+            continue
+        left, right = min(a, b), max(a, b)
+        rows[(left, right)] = (probability, weight, explanation)
+    if not rows:
+        return 0
+    orgs = dict(
+        Statement.unscoped_objects.filter(entity_id__in={i for pair in rows for i in pair})
+        .values_list("entity_id", "report__organisation_id")
+        .distinct()
+    )
+    threshold = auto_merge_threshold()
+    with transaction.atomic():
+        proposals = [
+            MatchProposal(
+                left_id=left,
+                right_id=right,
+                probability=p,
+                match_weight=w,
+                explanation=e,
+                cross_organisation=orgs.get(left) != orgs.get(right),
+                source=source,
+            )
+            for (left, right), (p, w, e) in rows.items()
+        ]
+        MatchProposal.unscoped_objects.bulk_create(
+            proposals,
+            update_conflicts=True,
+            unique_fields=["left", "right"],
+            update_fields=["probability", "match_weight", "explanation", "updated_at"],
+        )
+        if threshold is not None:
+            auto = MatchProposal.unscoped_objects.filter(
+                decision="", probability__gte=threshold, left_id__in=[k[0] for k in rows]
+            ).filter(right_id__in=[k[1] for k in rows])
+            judged = []
+            for proposal in auto:
+                if (proposal.left_id, proposal.right_id) in rows:
+                    judged.append(
+                        Judgement(
+                            proposal=proposal,
+                            decision=Decision.SAME,
+                            automatic=True,
+                            reason=f"automatic: probability {proposal.probability:.3f} ≥ {threshold}",
+                        )
+                    )
+            Judgement.objects.bulk_create(judged)
+            MatchProposal.unscoped_objects.filter(pk__in=[j.proposal_id for j in judged]).update(decision=Decision.SAME)
+    return len(rows)
+
+
+# --- judgements ------------------------------------------------------------------------------------
+
+
+def _refresh_decision(proposal_id: int) -> str:
+    standing = Judgement.objects.filter(proposal_id=proposal_id, undone_at__isnull=True).first()
+    decision = standing.decision if standing else ""
+    MatchProposal.unscoped_objects.filter(pk=proposal_id).update(decision=decision, updated_at=timezone.now())
+    return decision
+
+
+def judge(*, actor: User, proposal_id: int, decision: str, reason: str = "") -> Judgement:
+    """An analyst says same / not same / unsure. Refused unless they may read both records now."""
+    if decision not in Decision.values:
+        raise ValidationError({"decision": "Choose same, not same or unsure."})
+    reason = clean_text(reason)
+    if decision == Decision.SAME and not reason:
+        raise ValidationError({"reason": "Say why these are the same person: it is what a later reader relies on."})
+    with transaction.atomic():
+        proposal = access.proposals_visible_to(actor).select_for_update().filter(pk=proposal_id).first()
+        if proposal is None:
+            raise PermissionDenied("You cannot judge records you may not read.")
+        judgement = Judgement.objects.create(proposal=proposal, decision=decision, reason=reason, judged_by=actor)
+        # The newest judgement stands; the earlier ones stay as history.
+        Judgement.objects.filter(proposal=proposal, undone_at__isnull=True).exclude(pk=judgement.pk).update(
+            undone_at=timezone.now(), undone_by=actor, undo_reason="superseded"
+        )
+        _refresh_decision(proposal.pk)
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            object_type="linking.proposal",
+            object_id=proposal.pk,
+            object_repr=f"records {proposal.left_id} and {proposal.right_id}: {decision}",
+            reason=reason,
+            detail={"decision": decision, "probability": round(proposal.probability, 4)},
+        )
+    return judgement
+
+
+def judgement_undo(*, actor: User, judgement_id: int, reason: str) -> None:
+    """Undo one judgement (an automatic merge in one click, or an analyst's own mistake)."""
+    reason = clean_text(reason) or "undone"
+    with transaction.atomic():
+        judgement = (
+            access.judgements_visible_to(actor)
+            .select_for_update()
+            .filter(pk=judgement_id, undone_at__isnull=True)
+            .first()
+        )
+        if judgement is None:
+            raise PermissionDenied("There is no standing judgement of yours to undo here.")
+        judgement.undone_at, judgement.undone_by, judgement.undo_reason = timezone.now(), actor, reason
+        judgement.save(update_fields=["undone_at", "undone_by", "undo_reason"])
+        _refresh_decision(judgement.proposal_id)
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            object_type="linking.judgement",
+            object_id=judgement.pk,
+            object_repr=f"{'automatic ' if judgement.automatic else ''}judgement undone",
+            reason=reason,
+        )
+
+
+# --- resolved people -------------------------------------------------------------------------------
+
+
+def cluster_of(entity_id: int) -> set[int]:
+    """Every person record joined to this one by standing "same" judgements (the merged person)."""
+    cluster, frontier = {entity_id}, {entity_id}
+    while frontier:
+        pairs = MatchProposal.unscoped_objects.filter(
+            Q(left_id__in=frontier) | Q(right_id__in=frontier), decision=Decision.SAME
+        ).values_list("left_id", "right_id")
+        found = {i for pair in pairs for i in pair} - cluster
+        cluster |= found
+        frontier = found
+    return cluster
+
+
+def split(*, actor: User, entity_id: int, reason: str) -> int:
+    """Undo every standing "same" judgement inside a merged person: each record stands alone again.
+
+    Refused if the analyst cannot read every record in the merged person; the
+    records themselves were never changed, so nothing else needs restoring.
+    """
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": "Say why the merged person is being split."})
+    cluster = cluster_of(entity_id)
+    if len(cluster) < 2:
+        raise ValidationError({"entity": "This record is not merged with any other."})
+    if access.readable_entity_ids(actor, cluster) != cluster or not access.may_link(actor):
+        raise PermissionDenied("You cannot split a merged person whose records you may not all read.")
+    with transaction.atomic():
+        standing = Judgement.objects.select_for_update().filter(
+            proposal__left_id__in=cluster, proposal__decision=Decision.SAME, undone_at__isnull=True
+        )
+        ids = list(standing.values_list("pk", flat=True))
+        proposals = list(standing.values_list("proposal_id", flat=True))
+        Judgement.objects.filter(pk__in=ids).update(undone_at=timezone.now(), undone_by=actor, undo_reason=reason)
+        for proposal_id in proposals:
+            _refresh_decision(proposal_id)
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            object_type="linking.person",
+            object_id=entity_id,
+            object_repr=f"merged person of {len(cluster)} records split",
+            reason=reason,
+            detail={"records": sorted(cluster), "judgements_undone": ids},
+        )
+    return len(ids)
+
+
+# --- arrival ---------------------------------------------------------------------------------------
+
+
+def reports_arrived(report_ids: list[int]) -> None:
+    """After reports commit (or a review releases one): hits at once, person matching in the background."""
+    from cairn.linking.tasks import match_reports
+
+    record_hits(report_ids)
+    if Statement.unscoped_objects.filter(report_id__in=report_ids, entity__kind=EntityKind.PERSON).exists():
+        match_reports.enqueue(list(report_ids))
