@@ -16,7 +16,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from cairn.access import intelligence as rule
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
-from cairn.entities.models import Statement
+from cairn.entities.choices import EntityKind
+from cairn.entities.models import Entity, Statement
 from cairn.linking.models import Judgement, MatchProposal
 
 
@@ -60,6 +61,21 @@ def readable_entity_ids(user: Any, entity_ids: set[int] | list[int]) -> set[int]
 def statements_about(user: Any, entity_ids: set[int] | list[int]) -> QuerySet[Statement]:
     """Visible statements about any of these entities (a resolved person's facts)."""
     return rule.statements_visible_to(user).filter(entity_id__in=list(entity_ids))
+
+
+def report_selector_ids(report: Any) -> list[int]:
+    """The selector entities a report names (the caller has already been allowed to read the report)."""
+    return list(
+        Statement.unscoped_objects.filter(report=report, entity__key__isnull=False)
+        .exclude(entity__kind=EntityKind.PERSON)
+        .values_list("entity_id", flat=True)
+        .distinct()
+    )
+
+
+def entities_by_id(entity_ids: list[int]) -> dict[int, Entity]:
+    """Entity rows (kind and key only: no facts) for ids already reached through the rule."""
+    return {e.pk: e for e in Entity.unscoped_objects.filter(pk__in=entity_ids)}
 
 
 def counterpart_statements(user: Any, entity_ids: list[int], *, exclude_report_id: int) -> QuerySet[Statement]:

@@ -17,7 +17,7 @@ from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.demo.intelligence import DEFAULT_REPORTS, load_reports, world_reports
 from cairn.demo.models import DemoLoad
-from cairn.demo.story import add_story
+from cairn.demo.story import add_linking_story, add_story
 from cairn.demo.world import WORLD_VERSION, World, build_world
 
 DEMO_PASSWORD = "cairn-demo-2026"
@@ -94,23 +94,33 @@ def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT
         by_username = {u.username: u for u in created}
         intelligence = load_reports(world_reports(world, n_reports), by_username)
         story = add_story(by_username)
+        linked = add_linking_story(by_username)
         by_level = dict(intelligence.by_level)
         by_organisation = dict(intelligence.by_organisation)
-        if story is not None:
-            by_level[story.dissemination] = by_level.get(story.dissemination, 0) + 1
-            by_organisation[story.organisation.code] = by_organisation.get(story.organisation.code, 0) + 1
+        for told in [story, *linked] if story is not None else linked:
+            by_level[told.dissemination] = by_level.get(told.dissemination, 0) + 1
+            by_organisation[told.organisation.code] = by_organisation.get(told.organisation.code, 0) + 1
         summary = {
             "organisations": len(orgs),
             "sharing_groups": len(world.sharing_groups),
             "users": len(created),
             "hidden_people": len(world.people),
             "hidden_groups": len(world.groups),
-            "reports": intelligence.submitted + (story is not None),
+            "reports": intelligence.submitted + (story is not None) + len(linked),
             "reports_by_level": by_level,
             "reports_by_organisation": dict(sorted(by_organisation.items())),
-            "reports_reviewed": intelligence.reviewed + (story is not None),
+            "reports_reviewed": intelligence.reviewed
+            + (story is not None)
+            + sum(r.review_state == "reviewed" for r in linked),
             "reports_awaiting_review": intelligence.awaiting_review,
             "story_report": story.reference if story is not None else None,
+            "linking_story_reports": [r.reference for r in linked],
         }
         DemoLoad.objects.create(seed=seed, version=WORLD_VERSION, summary=summary)
+    # Every report's people are queued for matching in the background; the story's are matched now,
+    # so the walk-through works before the worker has caught up.
+    if linked:
+        from cairn.linking.tasks import match_reports
+
+        match_reports.call([r.pk for r in linked])
     return LoadResult(True, summary)

@@ -102,3 +102,87 @@ def add_story(users: dict[str, User]) -> IntelligenceReport | None:
         return None
     report = report_submit(actor=users[story.author], data=story.data)
     return report_review(actor=users[STORY_SUPERVISOR], report=report, changes={}, reason=story.review_reason)
+
+
+# --- the second story: one man, three spellings, three forces; and a phone two forces share ------
+
+LINK_PHONE = "020 7946 0372"  # Ofcom's drama range for London: the world's generator never uses it
+LINK_PHONE_E164 = "+442079460372"
+LINK_ANALYST = "analyst.dunmere"  # reads all three records (Dunmere's own is restricted)
+LINK_VIEWER = "analyst.aldermoor"  # reads two, and sees a flag for Dunmere's
+# (author, organisation, name as that force wrote it, date of birth, dissemination, text)
+LINK_RECORDS = (
+    (
+        "officer.aldermoor",
+        "aldermoor",
+        "Nguyen Van Minh",
+        "1994-03-07",
+        "shared",
+        "Nguyen Van Minh (DOB 07/03/1994) collects the takings from three nail bars in Aldermoor each Sunday "
+        "and drives a silver Toyota Avensis.",
+    ),
+    (
+        "officer.calderfell",
+        "calderfell",
+        "Nguyễn Văn Minh",
+        "1994",
+        "shared",
+        f"Nguyễn Văn Minh, born 1994, is named by two workers at a Calderfell nail bar as the man who holds their "
+        f"passports. He is contacted on {LINK_PHONE}.",
+    ),
+    (
+        "officer.dunmere",
+        "dunmere",
+        "Minh NGUYEN",
+        "1994-07-03",
+        "restricted",
+        f"Source states that Minh NGUYEN (DOB 1994-07-03 as recorded at his arrest in 2023) arranges transport for "
+        f"young Vietnamese men to cannabis farms in Dunmere. The source was given the number {LINK_PHONE}.",
+    ),
+)
+
+LINK_STORY_TEXT = f"""\
+The demo story: one man, three spellings, three forces.
+
+Aldermoor, Calderfell and Dunmere each hold a report on the same man, written "Nguyen Van Minh",
+"Nguyễn Văn Minh" and "Minh NGUYEN", with his date of birth complete, as a year, and with day and
+month swapped. Dunmere's report is RESTRICTED. Calderfell's and Dunmere's reports share the phone
+{LINK_PHONE}.
+
+1. As `officer.calderfell` or `officer.dunmere`, open Notifications: a hit says your intelligence on
+   {LINK_PHONE_E164} meets intelligence held by the other force (Calderfell sees Dunmere's as a flag).
+2. As `{LINK_ANALYST}`, open Match review: Cairn proposes the three records as one person, with
+   the model's reasons field by field. Judge them the same, with a reason.
+3. As `{LINK_VIEWER}`, open the person: two records and a flag for Dunmere's; nothing of its text.
+4. As `{LINK_ANALYST}`, split the person: the three records stand alone again, exactly as before.
+"""
+
+
+def add_linking_story(users: dict[str, User]) -> list[IntelligenceReport]:
+    """Submit the three reports (Dunmere's reviewed, still restricted); matching runs after commit."""
+    from cairn.intelligence.services import report_review, report_submit
+
+    made: list[IntelligenceReport] = []
+    for author, org, name, dob, level, text in LINK_RECORDS:
+        if author not in users:
+            return made
+        subjects = [SubjectInput(kind="person", value=name, role="suspect", date_of_birth=dob, nationality="VN")]
+        if LINK_PHONE.replace(" ", "") in text.replace(" ", ""):
+            subjects.append(SubjectInput(kind="phone", value=LINK_PHONE, role="user", linked_to=0, relation="uses"))
+        data = ReportInput(
+            text=text,
+            source_evaluation="2",
+            intelligence_assessment="B",
+            handling_code="P",
+            classification="OFFICIAL-SENSITIVE",
+            exploitation_types=["labour" if org != "aldermoor" else "criminal"],
+            dissemination=level,
+            occurred_on=date(2025, 10, 2),
+            subjects=subjects,
+        )
+        report = report_submit(actor=users[author], data=data)
+        supervisor = f"supervisor.{org}"
+        if level == "restricted" and supervisor in users:
+            report = report_review(actor=users[supervisor], report=report, changes={}, reason="Restricted: source.")
+        made.append(report)
+    return made

@@ -78,6 +78,20 @@ class Statement(models.Model):
                 name="statement_related_idx",
                 condition=models.Q(related_entity__isnull=False),
             ),
+            # Both directions of a graph hop ("who else is a subject of these reports", "which reports
+            # name these entities") read only these index-only partial indexes.
+            models.Index(
+                fields=["entity"],
+                include=["report"],
+                name="statement_subject_entity_idx",
+                condition=models.Q(prop="subject"),
+            ),
+            models.Index(
+                fields=["report"],
+                include=["entity"],
+                name="statement_subject_report_idx",
+                condition=models.Q(prop="subject"),
+            ),
             GinIndex(
                 fields=["value_normalised"],
                 name="statement_value_trgm",

@@ -38,14 +38,12 @@ class PersonRecord:
     nationality: str
     selectors: tuple[str, ...]
 
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "record_id": str(self.entity_id),
-            "name": self.name,
-            "dob": self.birth_date,
-            "nationality": self.nationality,
-            "selectors": list(self.selectors),
-        }
+    def for_model(self) -> Any:
+        from cairn.linking.model import PersonRecord as ModelRecord
+
+        return ModelRecord(
+            str(self.entity_id), self.name, self.birth_date or None, self.nationality or None, (), self.selectors
+        )
 
 
 @lru_cache(maxsize=1)
@@ -169,3 +167,7 @@ def match_record(record: PersonRecord) -> list[tuple[int, int, float, float, lis
         if score.probability >= PROPOSE_AT:
             found.append((record.entity_id, other.entity_id, score.probability, score.match_weight, explanation(score)))
     return found
+
+
+def record_count() -> int:
+    return PersonName.unscoped_objects.count()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +14,6 @@ from cairn.audit.choices import AuditAction
 from cairn.linking import matching, services
 from cairn.linking.choices import ProposalSource, RunState
 from cairn.linking.models import ResolutionRun
-from cairn.search.models import PersonName
 
 SAVE_CHUNK = 5000
 
@@ -40,19 +40,19 @@ def _progress(run: ResolutionRun, **fields: object) -> None:
 
 def execute(run_id: int) -> int:
     run = ResolutionRun.objects.get(pk=run_id)
-    total = PersonName.unscoped_objects.count()
+    total = matching.record_count()
     _progress(run, state=RunState.RUNNING, started_at=timezone.now(), records=total, stage="reading person records")
     try:
-        rows = []
+        rows: list[Any] = []
         for chunk in matching.all_records():
-            rows.extend(r.as_row() for r in chunk)
+            rows.extend(r.for_model() for r in chunk)
             _progress(run, done=len(rows) // 2)  # reading is the first half of the work
         _progress(run, stage=f"scoring {len(rows):,} records with the trained model")
         from cairn.linking.model import predict_pairs
 
         found = [
-            (int(a), int(b), probability, score.match_weight, matching.explanation(score))
-            for a, b, probability, score in predict_pairs(rows, threshold=matching.PROPOSE_AT)
+            (int(p.left_id), int(p.right_id), p.probability, p.score.match_weight, matching.explanation(p.score))
+            for p in predict_pairs(rows, threshold=matching.PROPOSE_AT)
         ]
         created = 0
         for start_at in range(0, len(found), SAVE_CHUNK):

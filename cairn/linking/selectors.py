@@ -12,7 +12,7 @@ from cairn.access import intelligence as rule
 from cairn.access import linking as access
 from cairn.accounts.models import User
 from cairn.entities.choices import EntityKind, Property
-from cairn.entities.models import Entity, Statement
+from cairn.entities.models import Entity
 from cairn.intelligence.models import IntelligenceReport
 from cairn.linking.choices import Decision
 from cairn.linking.models import MatchProposal, NoiseSelector
@@ -41,12 +41,7 @@ class Correlation:
 
 
 def selector_entity_ids(report: IntelligenceReport) -> list[int]:
-    return list(
-        Statement.unscoped_objects.filter(report=report, entity__key__isnull=False)
-        .exclude(entity__kind=EntityKind.PERSON)
-        .values_list("entity_id", flat=True)
-        .distinct()
-    )
+    return access.report_selector_ids(report)
 
 
 def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Correlation]:
@@ -54,12 +49,12 @@ def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Corr
     ids = selector_entity_ids(report)
     if not ids:
         return []
-    entities = {e.pk: e for e in Entity.unscoped_objects.filter(pk__in=ids)}
+    entities = access.entities_by_id(ids)
     noise = set(NoiseSelector.objects.filter(entity_id__in=ids).values_list("entity_id", flat=True))
-    rows = (
+    rows = (  # "access" is annotated by the rule (full or flag)
         access.counterpart_statements(actor, ids, exclude_report_id=report.pk)
         .filter(prop=Property.SUBJECT)
-        .values_list(
+        .values_list(  # type: ignore[misc]
             "entity_id",
             "report_id",
             "access",

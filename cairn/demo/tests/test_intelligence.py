@@ -184,10 +184,10 @@ def test_the_demo_loads_reports_and_the_story_flags_the_phone_to_aldermoor() -> 
     result = load_demo(5, n_reports=N)
     assert result.loaded
     summary = result.summary
-    assert summary["reports"] == N + 1
+    assert summary["reports"] == N + 4  # the flag story and the three linking-story reports
     assert set(summary["reports_by_level"]) == {"shared", "restricted", "confidential"}
     assert summary["reports_reviewed"] > 0 and summary["reports_awaiting_review"] > 0
-    assert IntelligenceReport.unscoped_objects.count() == N + 1
+    assert IntelligenceReport.unscoped_objects.count() == N + 4
     assert (
         IntelligenceReport.unscoped_objects.filter(review_state=ReviewState.AWAITING).count()
         == summary["reports_awaiting_review"]
@@ -219,5 +219,5 @@ def test_the_demo_loads_reports_and_the_story_flags_the_phone_to_aldermoor() -> 
 
     again = load_demo(5, n_reports=N)
     assert not again.loaded
-    assert IntelligenceReport.unscoped_objects.count() == N + 2
+    assert IntelligenceReport.unscoped_objects.count() == N + 5
     assert verify_chain().intact

@@ -1,6 +1,7 @@
 """``cairn bench <name>``: benchmarks, each in a database of its own (``cairn_bench``), with figures printed.
 
     cairn bench ingest --reports 1000000 [--batch 1000] [--keep]
+    cairn bench resolve | network   (see each module for its arguments)
     cairn bench all
 
 Later benchmarks (search, resolve, network) are added as further subcommands.
@@ -9,11 +10,24 @@ Later benchmarks (search, resolve, network) are added as further subcommands.
 from __future__ import annotations
 
 import time
+from importlib import import_module
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 DEFAULT_REPORTS = 1_000_000
+
+# Benchmarks whose module declares its own arguments: ``add_arguments(parser)`` and ``run(options, out)``.
+PLUGGED: dict[str, tuple[str, str]] = {
+    "resolve": (
+        "cairn.bench.resolve",
+        "Entity resolution of generated person records at several sizes, beside plain Splink.",
+    ),
+    "network": (
+        "cairn.bench.network",
+        "Network analytics on a generated graph with planted groups, beside raw queries.",
+    ),
+}
 DEFAULT_BATCH = 1000
 
 
@@ -57,6 +71,8 @@ class Command(BaseCommand):
         search.add_argument("--reports", type=positive_int, default=1_000_000, help="reports and person records")
         search.add_argument("--queries", type=positive_int, default=1000, help="queries of each kind")
         search.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+        for name, (module, help_text) in PLUGGED.items():
+            import_module(module).add_arguments(sub.add_parser(name, help=help_text))
         sub.add_parser("all", help="Every benchmark with its defaults (make bench).")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -81,6 +97,8 @@ class Command(BaseCommand):
             from cairn.bench import search
 
             search.run(reports=options["reports"], queries=options["queries"], keep=options["keep"], out=self.stdout)  # type: ignore[arg-type]
+        elif benchmark in PLUGGED:
+            import_module(PLUGGED[benchmark][0]).run(options, self.stdout)
         elif benchmark == "all":
             self.ingest(reports=DEFAULT_REPORTS, batch=DEFAULT_BATCH, seed=None, keep=False, verify=True)
         else:  # pragma: no cover - argparse refuses unknown names

@@ -47,6 +47,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"demo world (seed {seed}) already loaded: {result.summary}")
         self.stdout.write(
+            "Background: every report's people are queued for matching; `cairn serve` (make run) works "
+            "through the queue, and the walk-through stories' people are matched already."
+        )
+        self.stdout.write(
             f"Sign in as e.g. officer.aldermoor with password '{DEMO_PASSWORD}' and the code from "
             f"'cairn demo code' (or add key {demo_totp_secret_base32()} to an authenticator app)."
         )
