@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from django.db import connection
 from django.db.models import Case, CharField, Exists, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models.signals import post_delete, post_save
 
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
-from cairn.accounts.models import User
+from cairn.accounts.models import SharingGroup, User
 from cairn.entities.models import Entity, Statement
 from cairn.intelligence.choices import AccessRequestStatus, Dissemination, ReviewState
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
@@ -47,17 +49,61 @@ def _group_ids(user: User) -> list[int]:
     """The sharing groups of the user's organisation, looked up once per user object (per request)."""
     cached = getattr(user, "_cairn_group_ids", None)
     if cached is None:
-        cached = list(user.organisation.sharing_groups.values_list("pk", flat=True))
-        user._cairn_group_ids = cached  # type: ignore[attr-defined]
-    return cached
+        _load_rule_ids(user)
+        cached = user._cairn_group_ids  # type: ignore[attr-defined]
+    return cast(list[int], cached)
+
+
+# Bumped whenever an access request is saved or deleted in this process (signals below), so a grant
+# decided while a user object is still in use (a test, a shell, a request that both asks and is
+# answered) is seen at once instead of through a stale cached list.
+_grants_version = 0
+
+
+def _bump_grants_version(**_kwargs: Any) -> None:
+    global _grants_version
+    _grants_version += 1
+
+
+post_save.connect(_bump_grants_version, sender=AccessRequest, dispatch_uid="cairn-access-grants-version")
+post_delete.connect(_bump_grants_version, sender=AccessRequest, dispatch_uid="cairn-access-grants-version-del")
 
 
 def _granted_ids(user: User) -> list[int]:
-    return list(
-        AccessRequest.unscoped_objects.filter(requester=user, status=AccessRequestStatus.GRANTED).values_list(
-            "report_id", flat=True
-        )
-    )
+    """Reports granted to this user by access request, looked up once per user object (per request).
+
+    The access rule is built three or four times for one search (candidates, report details, flags),
+    and each build used to query for the grants again. Caching on the user object is safe because a
+    grant is decided by someone else (a supervisor of the originating organisation), in another
+    request: the requester's request sees the grants that existed when it started, exactly as if the
+    decision had come a moment later. Within one process, a decision saved while this user object is
+    still alive bumps ``_grants_version`` and the next rule built for it asks the database again, so
+    a cached list is never used after a decision it does not reflect.
+    """
+    cached = getattr(user, "_cairn_granted_ids", None)
+    if cached is None or cached[0] != _grants_version:
+        _load_rule_ids(user)
+        cached = user._cairn_granted_ids  # type: ignore[attr-defined]
+    return cast(list[int], cached[1])
+
+
+_MEMBERS = SharingGroup.members.through._meta.db_table
+_REQUESTS = AccessRequest._meta.db_table
+_RULE_IDS_SQL = (
+    f"SELECT ARRAY(SELECT sharinggroup_id FROM {_MEMBERS} WHERE organisation_id = %s ORDER BY 1), "  # noqa: S608
+    f"ARRAY(SELECT report_id FROM {_REQUESTS} WHERE requester_id = %s AND status = %s ORDER BY 1)"
+)
+
+
+def _load_rule_ids(user: User) -> None:
+    """Both id lists the rule needs (the organisation's sharing groups, the user's grants) in one round trip."""
+    version = _grants_version
+    with connection.cursor() as cursor:
+        cursor.execute(_RULE_IDS_SQL, [user.organisation_id, user.pk, AccessRequestStatus.GRANTED.value])
+        groups, granted = cursor.fetchone()  # type: ignore[misc]
+    if getattr(user, "_cairn_group_ids", None) is None:
+        user._cairn_group_ids = list(groups)  # type: ignore[attr-defined]
+    user._cairn_granted_ids = (version, list(granted))  # type: ignore[attr-defined]
 
 
 def _full_q(user: User, prefix: str = "") -> Q:

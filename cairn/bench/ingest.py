@@ -216,9 +216,14 @@ class GeneratedReport:
     occurred_on: date
 
 
-def generate_reports(pool: Pool, count: int, seed: int = DEFAULT_SEED) -> Iterator[GeneratedReport]:
-    """``count`` reports, one at a time (never a list of them), each 300–800 characters naming 1–4 subjects."""
-    rng = random.Random(f"{seed}:reports")
+def generate_reports(
+    pool: Pool, count: int, seed: int = DEFAULT_SEED, *, part: int = 0, first: int = 0
+) -> Iterator[GeneratedReport]:
+    """``count`` reports, one at a time (never a list of them), each 300–800 characters naming 1–4 subjects.
+
+    ``part`` > 0 gives another stream from the same pool (a second submitter's share), numbered from ``first``.
+    """
+    rng = random.Random(f"{seed}:reports" if part == 0 else f"{seed}:reports:{part}")
     kinds = list(KIND_WEIGHTS)
     kind_weights = list(KIND_WEIGHTS.values())
     sizes = [n for n, _ in SUBJECTS_PER_REPORT]
@@ -237,7 +242,7 @@ def generate_reports(pool: Pool, count: int, seed: int = DEFAULT_SEED) -> Iterat
             sentences.insert(rng.randint(1, len(sentences)), filler)
             length += len(filler) + 1
         yield GeneratedReport(
-            number=number,
+            number=first + number,
             text=" ".join(sentences)[:MAX_CHARS],
             dissemination=DISSEMINATIONS[number % len(DISSEMINATIONS)],
             exploitation_types=rng.choice(EXPLOITATION_TYPES),
@@ -283,7 +288,10 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    """The peak resident set size of this process or of any submitter process it ran, whichever is larger."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # kilobytes on Linux
 
 
 def backend_cpu_seconds() -> float | None:
@@ -371,6 +379,90 @@ def bench_actor() -> User:
     return user
 
 
+# Submitter processes: the service is safe to run concurrently (entities are created with ON CONFLICT
+# in key order, the audit chain appends under its advisory lock), and one process leaves a core idle
+# while it waits on PostgreSQL. CAIRN_BENCH_INGEST_WORKERS=1 gives the single-process figure.
+DEFAULT_WORKERS = max(1, int(os.environ.get("CAIRN_BENCH_INGEST_WORKERS", "2")))
+
+
+@dataclass
+class _Stages:
+    generate: float = 0.0
+    extract: float = 0.0
+    extract_cpu: float = 0.0
+    service: float = 0.0
+    service_cpu: float = 0.0
+    subjects: int = 0
+    backend_cpu: float | None = None
+
+
+def _submit_stream(
+    *, actor: User, generated: Iterator[GeneratedReport], count: int, batch: int, on_batch: Callable[[int], None]
+) -> _Stages:
+    """Extract and submit ``count`` generated reports in batches, timing each stage; ``on_batch(n)`` after each."""
+    stages = _Stages()
+    clock, cpu = time.perf_counter, time.process_time
+    done = 0
+    while done < count:
+        items: list[ReportInput] = []
+        for _ in range(min(batch, count - done)):
+            t0 = clock()
+            report = next(generated)
+            t1, c1 = clock(), cpu()
+            items.append(report_input(report))
+            stages.generate += t1 - t0
+            stages.extract += clock() - t1
+            stages.extract_cpu += cpu() - c1
+            stages.subjects += len(items[-1].subjects)
+        t0, c0 = clock(), cpu()
+        report_submit_many(actor=actor, items=items)
+        stages.service += clock() - t0
+        stages.service_cpu += cpu() - c0
+        done += len(items)
+        del items
+        on_batch(done)
+    return stages
+
+
+def _shares(reports: int, workers: int) -> list[tuple[int, int]]:
+    """(first report number, count) of each submitter's share."""
+    out, first = [], 0
+    for w in range(workers):
+        count = reports // workers + (1 if w < reports % workers else 0)
+        out.append((first, count))
+        first += count
+    return out
+
+
+def _worker(
+    part: int, first: int, count: int, actor_id: int, pool: Pool, batch: int, seed: int, queue: Any
+) -> None:  # pragma: no cover - runs in a child process
+    from django.db import connections
+
+    try:
+        actor = User.objects.select_related("organisation").get(pk=actor_id)
+        backend_before = backend_cpu_seconds()
+        previous = 0
+
+        def on_batch(done: int) -> None:
+            nonlocal previous
+            queue.put(("batch", (part, done - previous), rss_mb()))
+            previous = done
+
+        generated = generate_reports(pool, count, seed, part=part, first=first)
+        stages = _submit_stream(actor=actor, generated=generated, count=count, batch=batch, on_batch=on_batch)
+        backend_after = backend_cpu_seconds()
+        if backend_before is not None and backend_after is not None:
+            stages.backend_cpu = backend_after - backend_before
+        queue.put(("done", stages, None))
+    except BaseException:
+        import traceback
+
+        queue.put(("error", traceback.format_exc(), None))
+    finally:
+        connections.close_all()
+
+
 def run_ingest(
     *,
     actor: User,
@@ -379,62 +471,111 @@ def run_ingest(
     batch: int,
     seed: int = DEFAULT_SEED,
     progress: Callable[[Checkpoint], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> IngestResult:
-    """Submit ``reports`` generated reports in batches of ``batch`` and time each stage."""
+    """Submit ``reports`` generated reports in batches of ``batch`` and time each stage.
+
+    With ``workers`` > 1 that many submitter processes share the reports (each its own generated
+    stream from the same pool, its own connection); the stage times are then summed over them, so
+    per report they read as CPU-like totals, while ``seconds`` stays the wall clock of the whole run.
+    """
+    workers = max(1, min(workers, reports))
     before = table_counts()
-    backend_before = backend_cpu_seconds()
-    generated = generate_reports(pool, reports, seed)
     step = max(1, -(-reports // CHECKPOINTS))
-    next_checkpoint = step
-    generate_s = extract_s = extract_cpu = service_s = service_cpu = 0.0
-    subjects = done = 0
     checkpoints: list[Checkpoint] = []
-    clock, cpu = time.perf_counter, time.process_time
-    started = segment_started = clock()
-    segment_done = 0
-    while done < reports:
-        items: list[ReportInput] = []
-        for _ in range(min(batch, reports - done)):
-            t0 = clock()
-            report = next(generated)
-            t1, c1 = clock(), cpu()
-            items.append(report_input(report))
-            generate_s += t1 - t0
-            extract_s += clock() - t1
-            extract_cpu += cpu() - c1
-            subjects += len(items[-1].subjects)
-        t0, c0 = clock(), cpu()
-        report_submit_many(actor=actor, items=items)
-        service_s += clock() - t0
-        service_cpu += cpu() - c0
-        done += len(items)
-        del items
-        if done >= next_checkpoint or done == reports:
-            now = clock()
-            checkpoint = Checkpoint(done, (done - segment_done) / (now - segment_started), rss_mb())
+    state = {"next": step, "segment_done": 0, "segment_started": time.perf_counter()}
+
+    def reached(done: int, rss: float) -> None:
+        if done >= state["next"] or done == reports:
+            now = time.perf_counter()
+            checkpoint = Checkpoint(done, (done - state["segment_done"]) / (now - state["segment_started"]), rss)
             checkpoints.append(checkpoint)
             if progress is not None:
                 progress(checkpoint)
-            segment_started, segment_done = now, done
-            while next_checkpoint <= done:
-                next_checkpoint += step
-    seconds = clock() - started
-    backend_after = backend_cpu_seconds()
+            state["segment_started"], state["segment_done"] = now, done
+            while state["next"] <= done:
+                state["next"] += step
+
+    started = time.perf_counter()
+    state["segment_started"] = started
+    if workers == 1:
+        backend_before = backend_cpu_seconds()
+        generated = generate_reports(pool, reports, seed)
+        stages = _submit_stream(
+            actor=actor, generated=generated, count=reports, batch=batch, on_batch=lambda d: reached(d, rss_mb())
+        )
+        backend_after = backend_cpu_seconds()
+        if backend_before is not None and backend_after is not None:
+            stages.backend_cpu = backend_after - backend_before
+        all_stages = [stages]
+    else:
+        all_stages = _run_workers(
+            actor=actor, pool=pool, reports=reports, batch=batch, seed=seed, workers=workers, reached=reached
+        )
+    seconds = time.perf_counter() - started
     after = table_counts()
+    backend = [s.backend_cpu for s in all_stages]
     return IngestResult(
         reports=reports,
         batch=batch,
         seconds=seconds,
-        generate_seconds=generate_s,
-        extract_seconds=extract_s,
-        extract_cpu_seconds=extract_cpu,
-        service_seconds=service_s,
-        service_cpu_seconds=service_cpu,
-        subjects=subjects,
-        backend_cpu_seconds=None if backend_before is None or backend_after is None else backend_after - backend_before,
+        generate_seconds=sum(s.generate for s in all_stages),
+        extract_seconds=sum(s.extract for s in all_stages),
+        extract_cpu_seconds=sum(s.extract_cpu for s in all_stages),
+        service_seconds=sum(s.service for s in all_stages),
+        service_cpu_seconds=sum(s.service_cpu for s in all_stages),
+        subjects=sum(s.subjects for s in all_stages),
+        backend_cpu_seconds=None if any(b is None for b in backend) else sum(b or 0.0 for b in backend),
         written={k: after[k] - before[k] for k in after},
         checkpoints=checkpoints,
     )
+
+
+def _run_workers(
+    *,
+    actor: User,
+    pool: Pool,
+    reports: int,
+    batch: int,
+    seed: int,
+    workers: int,
+    reached: Callable[[int, float], None],
+) -> list[_Stages]:
+    import multiprocessing
+
+    from django.db import connections
+
+    # Forked children must not share the parent's connection: close it, each child opens its own.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(part, first, count, actor.pk, pool, batch, seed, queue), daemon=True)
+        for part, (first, count) in enumerate(_shares(reports, workers))
+    ]
+    for process in processes:
+        process.start()
+    stages: list[_Stages] = []
+    done = 0
+    rss: dict[int, float] = {}
+    try:
+        while len(stages) < workers:
+            kind, payload, extra = queue.get()
+            if kind == "batch":
+                part, count = payload
+                done += count
+                rss[part] = extra
+                reached(done, max(rss.values()))
+            elif kind == "done":
+                stages.append(payload)
+            else:
+                raise RuntimeError(f"a submitter process failed:\n{payload}")
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()
+    return stages
 
 
 # --- the COPY baseline -------------------------------------------------------------------------------

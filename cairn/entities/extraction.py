@@ -9,6 +9,7 @@ however odd, gives a (possibly empty) list.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import re
 import string
@@ -387,20 +388,29 @@ def _phones(text: str, region: str, claimed: list[tuple[int, int]]) -> Iterator[
         # A little context either side lets the matcher reject numbers glued to letters.
         offset = max(0, run.start() - 2)
         window = text[offset : run.end() + 2]
-        matches = []
-        if _FICTIONAL_HINT.search(window):
-            # Ofcom's drama numbers fail libphonenumber's validity check, so look for them as merely possible
-            # numbers; a number written without its leading 0 or + is still refused, as VALID would.
-            matches = [
-                m
-                for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.POSSIBLE)
-                if is_fictional_gb(m.number) and m.raw_string.lstrip("(").startswith(("0", "+"))
-            ]
-        if sum(len(m.raw_string) for m in matches) < len(run.group()):  # anything else left in the run?
-            matches.extend(phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID))
-        for m in matches:
-            value = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-            yield Candidate(SelectorKind.PHONE.value, m.raw_string, offset + m.start, offset + m.end, value)
+        for raw, start, end, value in _phones_in_window(window, region, len(run.group())):
+            yield Candidate(SelectorKind.PHONE.value, raw, offset + start, offset + end, value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _phones_in_window(window: str, region: str, run_length: int) -> tuple[tuple[str, int, int, str], ...]:
+    """(raw, start, end, E.164) of the numbers in one window: a pure function of the window, so the same
+    number written the same way in the next report (phones recur across reports) is not parsed again."""
+    matches = []
+    if _FICTIONAL_HINT.search(window):
+        # Ofcom's drama numbers fail libphonenumber's validity check, so look for them as merely possible
+        # numbers; a number written without its leading 0 or + is still refused, as VALID would.
+        matches = [
+            m
+            for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.POSSIBLE)
+            if is_fictional_gb(m.number) and m.raw_string.lstrip("(").startswith(("0", "+"))
+        ]
+    if sum(len(m.raw_string) for m in matches) < run_length:  # anything else left in the run?
+        matches.extend(phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID))
+    return tuple(
+        (m.raw_string, m.start, m.end, phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164))
+        for m in matches
+    )
 
 
 def _emails(text: str) -> Iterator[Candidate]:
@@ -504,6 +514,22 @@ def _urls(text: str) -> Iterator[Candidate]:
             yield Candidate(SelectorKind.URL.value, raw, m.start(), m.start() + len(raw), value)
 
 
+_DIGIT = re.compile(r"\d")
+_DOCUMENT_WORDS = ("passport", "licen", "document", "permit", "brp", "visa")
+
+
+def _may_name_document(folded: str) -> bool:
+    """Whether a casefolded text holds a word _DOCUMENT starts with ('id' only at the start of a word)."""
+    if any(w in folded for w in _DOCUMENT_WORDS):
+        return True
+    at = folded.find("id")
+    while at != -1:
+        if at == 0 or not (folded[at - 1].isalnum() or folded[at - 1] == "_"):
+            return True
+        at = folded.find("id", at + 1)
+    return False
+
+
 # --- assembly --------------------------------------------------------------------------------------
 
 
@@ -554,17 +580,29 @@ def extract(
         return []
     text = text[:max_chars]
     found: list[Candidate] = []
-    _collect(found, "email", lambda: _emails(text))
-    _collect(found, "iban", lambda: _ibans(text))
-    _collect(found, "bank_account", lambda: _bank_accounts(text))
-    _collect(found, "url", lambda: _urls(text))
-    _collect(found, "document", lambda: _documents(text))
-    claimed = [(c.start, c.end) for c in found]
-    _collect(found, "phone", lambda: _phones(text, default_region, claimed))
-    _collect(found, "vrm", lambda: _vrms(text))
-    _collect(found, "postcode", lambda: _postcodes(text))
+    # Cheap tests first: an extractor whose pattern cannot match this text is not run at all. Each test
+    # is implied by its pattern (every plate, postcode, account, IBAN, phone, document number and
+    # street number has a digit; an email has an '@'; a link has a '/' or 'www.'), and casefold() only
+    # ever adds matches, as the patterns' IGNORECASE does.
+    folded = text.casefold()
+    digits = _DIGIT.search(text) is not None
+    if "@" in text:
+        _collect(found, "email", lambda: _emails(text))
+    if digits:
+        _collect(found, "iban", lambda: _ibans(text))
+        if "sort" in folded or "-" in text:
+            _collect(found, "bank_account", lambda: _bank_accounts(text))
+    if "/" in text or "www." in folded:
+        _collect(found, "url", lambda: _urls(text))
+    if digits and _may_name_document(folded):
+        _collect(found, "document", lambda: _documents(text))
     addresses: list[Candidate] = []
-    _collect(addresses, "address", lambda: _addresses(text))
+    if digits:
+        claimed = [(c.start, c.end) for c in found]
+        _collect(found, "phone", lambda: _phones(text, default_region, claimed))
+        _collect(found, "vrm", lambda: _vrms(text))
+        _collect(found, "postcode", lambda: _postcodes(text))
+        _collect(addresses, "address", lambda: _addresses(text))
     found.extend(addresses)
 
     known: list[Candidate] = []

@@ -8,6 +8,7 @@ postcodes, sort codes) are patterns kept in this file.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -17,6 +18,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from schwifty import IBAN
+
+# The library-backed normalisers (phonenumbers, Django's email validator, schwifty) are the slow ones and
+# pure functions of their input; the same selector turns up again and again across reports (that is
+# what correlates them), so each keeps its most recent answers. Errors are raised again, not cached.
+_CACHE_SIZE = 16384
 
 
 class NormaliseError(ValueError):
@@ -59,6 +65,7 @@ def is_acceptable_phone(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.is_valid_number(number) or is_fictional_gb(number)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalise_phone(raw: str, *, default_region: str = "GB") -> str:
     """Any country's number in E.164; numbers without a country code are read as ``default_region``."""
     try:
@@ -73,6 +80,7 @@ def normalise_phone(raw: str, *, default_region: str = "GB") -> str:
 # --- email -----------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalise_email(raw: str) -> str:
     """Lower-cased and stripped. Provider-specific aliases (dots, +tags) are kept: they may matter."""
     value = raw.strip().strip("<>").strip()
@@ -201,6 +209,7 @@ def normalise_address(raw: str) -> str:
 # --- IBAN ------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalise_iban(raw: str) -> str:
     """Checked by schwifty (country format and check digits), returned compact and upper-case."""
     try:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from cairn.access import intelligence as policy
 from cairn.access.capabilities import Capability
@@ -21,8 +22,10 @@ from cairn.access.policy import can
 from cairn.accounts.models import SharingGroup, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
+from cairn.core import bulk
 from cairn.entities.choices import EntityKind, Property, SubjectRole
 from cairn.entities.models import Entity, Statement
+from cairn.entities.normalise import name_tokens
 from cairn.intelligence.choices import (
     AccessRequestStatus,
     Dissemination,
@@ -34,7 +37,7 @@ from cairn.intelligence.choices import (
 from cairn.intelligence.inputs import ReportInput, SubjectInput, clean_text, validate
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
 from cairn.linking import services as linking
-from cairn.search.indexing import index_person_names
+from cairn.search.models import PersonName
 from cairn.search.services import notify_watchers
 
 RETENTION_YEARS = int(getattr(settings, "CAIRN_REVIEW_YEARS", 6))
@@ -88,95 +91,201 @@ def _sharing_groups(ids: Iterable[int], organisation_id: int) -> list[SharingGro
     return groups
 
 
-def _resolve_entities(*, actor: User, subjects: list[SubjectInput]) -> list[Entity]:
-    """The entity for every subject of a batch, in a handful of queries whatever the batch size.
+_KEYED_ENTITIES_SQL = """
+WITH wanted(kind, key) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[])),
+inserted AS (
+    INSERT INTO {table} (kind, key, created_at)
+    SELECT kind, key, %s FROM wanted ORDER BY kind, key
+    ON CONFLICT (kind, key) WHERE key IS NOT NULL DO NOTHING
+    RETURNING id, kind, key
+)
+SELECT id, kind, key FROM inserted
+UNION ALL
+SELECT e.id, e.kind, e.key FROM {table} e JOIN wanted w ON e.kind = w.kind AND e.key = w.key
+"""
+
+
+def _keyed_entities(keys: list[tuple[str, str]], now: Any) -> dict[tuple[str, str], int]:
+    """The shared entity of every (kind, key), created where missing, in one statement.
+
+    ON CONFLICT DO NOTHING: two submissions naming the same new phone at once both succeed. The
+    rows are inserted in (kind, key) order, so two concurrent batches wait on each other's new keys
+    in the same order and cannot deadlock. A key another transaction committed while this statement
+    ran is neither inserted nor visible to it, so it is looked up again afterwards.
+    """
+    table = connection.ops.quote_name(Entity._meta.db_table)
+    by_key: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_KEYED_ENTITIES_SQL.format(table=table), [[k for k, _ in keys], [v for _, v in keys], now])
+        for entity_id, kind, key in cursor.fetchall():
+            by_key[(kind, key)] = entity_id
+        missing = [k for k in keys if k not in by_key]
+        if missing:
+            cursor.execute(
+                f"SELECT e.id, e.kind, e.key FROM {table} e "  # noqa: S608 - the model's own table name
+                "JOIN unnest(%s::varchar[], %s::varchar[]) AS w(kind, key) ON e.kind = w.kind AND e.key = w.key",
+                [[k for k, _ in missing], [v for _, v in missing]],
+            )
+            for entity_id, kind, key in cursor.fetchall():
+                by_key[(kind, key)] = entity_id
+    return by_key
+
+
+def _resolve_entities(*, actor: User, subjects: list[SubjectInput], now: Any) -> list[tuple[int, str]]:
+    """(entity id, entity kind) for every subject of a batch, in a handful of queries whatever the batch size.
 
     Selector entities are shared by normalised key (that is what correlates two
     organisations' reports); people and organisations get a record per mention
     until entity resolution links them.
     """
     known_ids = {s.known_entity_id for s in subjects if s.known_entity_id is not None}
-    known: dict[int, Entity] = {}
+    known: dict[int, str] = {}
     if known_ids:
         # Only an entity the submitter can already see may be linked by id.
-        known = {e.pk: e for e in policy.entities_visible_to(actor).filter(pk__in=known_ids)}
+        known = dict(policy.entities_visible_to(actor).filter(pk__in=known_ids).values_list("pk", "kind"))
         missing = known_ids - set(known)
         if missing:
             raise ValidationError({"subjects": f"Entity {min(missing)} is not one you can link to."})
-    keys = {(s.entity_kind, s.key) for s in subjects if s.known_entity_id is None and s.key}
-    by_key: dict[tuple[str, str], Entity] = {}
-    if keys:
-        kinds = {k for k, _ in keys}
-        values = {v for _, v in keys}
-        # ON CONFLICT DO NOTHING: two submissions naming the same new phone at once both succeed.
-        Entity.unscoped_objects.bulk_create([Entity(kind=k, key=v) for k, v in keys], ignore_conflicts=True)
-        for e in Entity.unscoped_objects.filter(kind__in=kinds, key__in=values):
-            by_key[(e.kind, e.key or "")] = e
-    fresh = [Entity(kind=s.entity_kind) for s in subjects if s.known_entity_id is None and not s.key]
-    Entity.unscoped_objects.bulk_create(fresh)
-    fresh_iter = iter(fresh)
-    out: list[Entity] = []
+    keys = sorted({(s.entity_kind, s.key) for s in subjects if s.known_entity_id is None and s.key})
+    by_key = _keyed_entities(keys, now) if keys else {}
+    fresh_kinds = [s.entity_kind for s in subjects if s.known_entity_id is None and not s.key]
+    fresh_ids = bulk.allocate_ids(Entity, len(fresh_kinds))
+    bulk.copy_rows(
+        Entity,
+        ("id", "kind", "key", "created_at"),
+        ((i, k, None, now) for i, k in zip(fresh_ids, fresh_kinds, strict=True)),
+    )
+    fresh_iter = iter(zip(fresh_ids, fresh_kinds, strict=True))
+    out: list[tuple[int, str]] = []
     for s in subjects:
         if s.known_entity_id is not None:
-            out.append(known[s.known_entity_id])
+            out.append((s.known_entity_id, known[s.known_entity_id]))
         elif s.key:
-            out.append(by_key[(s.entity_kind, s.key)])
+            out.append((by_key[(s.entity_kind, s.key)], s.entity_kind))
         else:
             out.append(next(fresh_iter))
     return out
 
 
+# Statement rows as COPY writes them (the id is filled in once the batch's ids are drawn).
+_STATEMENT_COLUMNS = (
+    "id",
+    "entity_id",
+    "report_id",
+    "prop",
+    "value",
+    "value_normalised",
+    "role",
+    "related_entity_id",
+    "created_at",
+)
+_PERSON_NAME_COLUMNS = (
+    "statement_id",
+    "entity_id",
+    "report_id",
+    "name",
+    "name_key",
+    "tokens",
+    "birth_date",
+    "birth_year",
+    "nationality",
+)
+_NAMED_KINDS = frozenset({EntityKind.PERSON, EntityKind.ORGANISATION})
+
+
 def _subject_statements(
-    *, report: IntelligenceReport, subjects: list[SubjectInput], entities: list[Entity]
-) -> list[Statement]:
-    """The statements one report makes about its subjects."""
-    statements: list[Statement] = []
-    for s, entity in zip(subjects, entities, strict=True):
-        statements.append(
-            Statement(
-                entity=entity,
-                report=report,
-                prop=Property.SUBJECT,
-                role=s.role,
-                value=s.value,
-                value_normalised=s.key or s.name_key,
-            )
-        )
-        if s.entity_kind in {EntityKind.PERSON, EntityKind.ORGANISATION}:
-            statements.append(
-                Statement(entity=entity, report=report, prop=Property.NAME, value=s.value, value_normalised=s.name_key)
-            )
+    *, report_id: int, subjects: list[SubjectInput], entities: list[tuple[int, str]], now: Any, out: list[list[Any]]
+) -> None:
+    """Append the statement rows one report makes about its subjects (without ids) to ``out``."""
+    for s, (entity_id, _kind) in zip(subjects, entities, strict=True):
+        out.append([None, entity_id, report_id, Property.SUBJECT, s.value, s.key or s.name_key, s.role, None, now])
+        if s.entity_kind in _NAMED_KINDS:
+            out.append([None, entity_id, report_id, Property.NAME, s.value, s.name_key, "", None, now])
         elif s.key:
-            statements.append(
-                Statement(entity=entity, report=report, prop=Property.IDENTIFIER, value=s.value, value_normalised=s.key)
-            )
+            out.append([None, entity_id, report_id, Property.IDENTIFIER, s.value, s.key, "", None, now])
         if s.date_of_birth:
-            statements.append(
-                Statement(
-                    entity=entity,
-                    report=report,
-                    prop=Property.DATE_OF_BIRTH,
-                    value=s.date_of_birth,
-                    value_normalised=s.date_of_birth,
-                )
+            out.append(
+                [None, entity_id, report_id, Property.DATE_OF_BIRTH, s.date_of_birth, s.date_of_birth, "", None, now]
             )
         if s.nationality:
-            statements.append(
-                Statement(
-                    entity=entity,
-                    report=report,
-                    prop=Property.NATIONALITY,
-                    value=s.nationality,
-                    value_normalised=s.nationality,
-                )
-            )
-    for s, entity in zip(subjects, entities, strict=True):
+            out.append([None, entity_id, report_id, Property.NATIONALITY, s.nationality, s.nationality, "", None, now])
+    for s, (entity_id, _kind) in zip(subjects, entities, strict=True):
         if s.linked_to is not None:
             # Read as "<linked_to> <relation> <this subject>": the person uses the phone.
-            statements.append(
-                Statement(entity=entities[s.linked_to], report=report, prop=s.relation, related_entity=entity)
+            out.append([None, entities[s.linked_to][0], report_id, s.relation, "", "", "", entity_id, now])
+
+
+def _person_name_rows(rows: list[list[Any]], entity_kinds: dict[int, str]) -> list[tuple[Any, ...]]:
+    """The name-index rows for the person NAME statements among ``rows``, as ``index_person_names`` builds them.
+
+    Dates of birth and nationality come from the same report's statements about the same entity,
+    so each index row carries only what its own report says.
+    """
+    extras: dict[tuple[int, int], dict[str, str]] = {}
+    for r in rows:
+        if r[3] == Property.DATE_OF_BIRTH or r[3] == Property.NATIONALITY:
+            extras.setdefault((r[2], r[1]), {})[r[3]] = r[5]
+    out: list[tuple[Any, ...]] = []
+    for statement_id, entity_id, report_id, prop, value, *_ in rows:
+        if prop != Property.NAME or entity_kinds.get(entity_id) != EntityKind.PERSON:
+            continue
+        tokens = name_tokens(value)[:12]
+        if not tokens:
+            continue
+        extra = extras.get((report_id, entity_id), {})
+        dob = extra.get(Property.DATE_OF_BIRTH, "")
+        out.append(
+            (
+                statement_id,
+                entity_id,
+                report_id,
+                value[:500],
+                " ".join(sorted(tokens))[:500],
+                tokens,
+                dob,
+                int(dob[:4]) if dob[:4].isdigit() else None,
+                extra.get(Property.NATIONALITY, ""),
             )
-    return statements
+        )
+    return out
+
+
+def _new_report(
+    *,
+    data: ReportInput,
+    reference: str,
+    organisation: Any,
+    author: User,
+    now: Any,
+    review_state: str,
+    review_date: Any,
+    **extra: Any,
+) -> IntelligenceReport:
+    """An unsaved report from validated input: the one place a new report row is put together."""
+    return IntelligenceReport(
+        reference=reference,
+        organisation=organisation,
+        author=author,
+        created_at=now,
+        updated_at=now,
+        occurred_on=data.occurred_on,
+        text=data.text,
+        source_evaluation=data.source_evaluation,
+        intelligence_assessment=data.intelligence_assessment,
+        handling_code=data.handling_code,
+        handling_conditions=data.handling_conditions,
+        handling_conditions_text=data.handling_conditions_text,
+        classification=data.classification,
+        exploitation_types=data.exploitation_types,
+        dissemination=data.dissemination,
+        review_state=review_state,
+        review_date=review_date,
+        grading_model=data.grading_model,
+        legacy_grading=data.legacy_grading,
+        source_system=data.source_system,
+        source_reference=data.source_reference,
+        **extra,
+    )
 
 
 def report_submit(*, actor: User, data: ReportInput) -> IntelligenceReport:
@@ -187,75 +296,80 @@ def report_submit(*, actor: User, data: ReportInput) -> IntelligenceReport:
 def report_submit_many(
     *, actor: User, items: list[ReportInput], audit_detail: dict[str, Any] | None = None
 ) -> list[IntelligenceReport]:
-    """Submit several reports in one transaction (the importer and the ingest benchmark use this)."""
+    """Submit several reports in one transaction (the importer and the ingest benchmark use this).
+
+    Rows are written with COPY (``cairn.core.bulk``) in the order a reader needs them: reports,
+    entities, statements, name index, revisions, and the audit entries last, so the audit chain's
+    lock is held only for the last moments of the transaction. Any failure rolls all of it back.
+    """
     if not can(actor, Capability.SUBMIT_INTELLIGENCE):
         raise PermissionDenied("Your roles do not include submitting intelligence.")
     for data in items:
         validate(data)
     now = timezone.now()
     org = actor.organisation
+    review_date = (now + timedelta(days=365 * RETENTION_YEARS)).date()
     with transaction.atomic():
+        group_ids = {i for d in items for i in d.sharing_group_ids}
+        groups = {g.pk: g for g in _sharing_groups(group_ids, org.pk)} if group_ids else {}
         references = _next_reference(org.code, len(items))
         reports: list[IntelligenceReport] = []
-        for data, reference in zip(items, references, strict=True):
+        for data, reference, report_id in zip(
+            items, references, bulk.allocate_ids(IntelligenceReport, len(items)), strict=True
+        ):
             review = needs_review(data.source_evaluation, data.intelligence_assessment, data.handling_code)
-            reports.append(
-                IntelligenceReport(
-                    reference=reference,
-                    organisation=org,
-                    author=actor,
-                    created_at=now,
-                    updated_at=now,
-                    occurred_on=data.occurred_on,
-                    text=data.text,
-                    source_evaluation=data.source_evaluation,
-                    intelligence_assessment=data.intelligence_assessment,
-                    handling_code=data.handling_code,
-                    handling_conditions=data.handling_conditions,
-                    handling_conditions_text=data.handling_conditions_text,
-                    classification=data.classification,
-                    exploitation_types=data.exploitation_types,
-                    dissemination=data.dissemination,
-                    review_state=ReviewState.AWAITING if review else ReviewState.NOT_REQUIRED,
-                    review_date=(now + timedelta(days=365 * RETENTION_YEARS)).date(),
-                    grading_model=data.grading_model,
-                    legacy_grading=data.legacy_grading,
-                    source_system=data.source_system,
-                    source_reference=data.source_reference,
-                )
+            report = _new_report(
+                data=data,
+                reference=reference,
+                organisation=org,
+                author=actor,
+                now=now,
+                review_state=ReviewState.AWAITING if review else ReviewState.NOT_REQUIRED,
+                review_date=review_date,
             )
-        IntelligenceReport.unscoped_objects.bulk_create(reports)
-        links = []
-        statements: list[Statement] = []
-        revisions: list[ReportRevision] = []
-        entities = _resolve_entities(actor=actor, subjects=[s for d in items for s in d.subjects])
-        groups = {g.pk: g for g in _sharing_groups({i for d in items for i in d.sharing_group_ids}, org.pk)}
-        for data, report in zip(items, reports, strict=True):
+            report.pk = report_id
             report.sharing_group_ids = list(dict.fromkeys(data.sharing_group_ids))
-        IntelligenceReport.unscoped_objects.bulk_update(
-            [r for r in reports if r.sharing_group_ids], ["sharing_group_ids"], batch_size=1000
+            reports.append(report)
+        bulk.copy_instances(IntelligenceReport, reports)
+        bulk.copy_rows(
+            IntelligenceReport.sharing_groups.through,
+            ("intelligencereport_id", "sharinggroup_id"),
+            ((r.pk, g) for r in reports for g in r.sharing_group_ids),
         )
+
+        entities = _resolve_entities(actor=actor, subjects=[s for d in items for s in d.subjects], now=now)
+        rows: list[list[Any]] = []
         offset = 0
         for data, report in zip(items, reports, strict=True):
-            for group_id in dict.fromkeys(data.sharing_group_ids):
-                links.append(
-                    IntelligenceReport.sharing_groups.through(intelligencereport=report, sharinggroup=groups[group_id])
-                )
             count = len(data.subjects)
-            statements += _subject_statements(
-                report=report, subjects=data.subjects, entities=entities[offset : offset + count]
+            _subject_statements(
+                report_id=report.pk,
+                subjects=data.subjects,
+                entities=entities[offset : offset + count],
+                now=now,
+                out=rows,
             )
             offset += count
-            snapshot = _snapshot(report, [groups[i].name for i in data.sharing_group_ids])
-            revisions.append(
-                ReportRevision(
-                    report=report, number=1, snapshot=snapshot, changed_by=actor, changed_at=now, reason="submitted"
+        for row, statement_id in zip(rows, bulk.allocate_ids(Statement, len(rows)), strict=True):
+            row[0] = statement_id
+        bulk.copy_rows(Statement, _STATEMENT_COLUMNS, rows)
+        bulk.copy_rows(PersonName, _PERSON_NAME_COLUMNS, _person_name_rows(rows, dict(entities)))
+
+        bulk.copy_rows(
+            ReportRevision,
+            ("report_id", "number", "snapshot", "changed_by_id", "changed_at", "reason"),
+            (
+                (
+                    r.pk,
+                    1,
+                    Jsonb(_snapshot(r, [groups[i].name for i in r.sharing_group_ids])),
+                    actor.pk,
+                    now,
+                    "submitted",
                 )
-            )
-        IntelligenceReport.sharing_groups.through.objects.bulk_create(links)
-        Statement.unscoped_objects.bulk_create(statements)
-        index_person_names(statements)
-        ReportRevision.unscoped_objects.bulk_create(revisions)
+                for r in reports
+            ),
+        )
         report_ids = [r.pk for r in reports]
         # Watchers hear of new intelligence once it is committed, never of a rolled-back one.
         transaction.on_commit(lambda: notify_watchers(report_ids))
@@ -439,29 +553,20 @@ def sanitised_version_create(
     now = timezone.now()
     with transaction.atomic():
         (reference,) = _next_reference(report.organisation.code)
-        version = IntelligenceReport.unscoped_objects.create(
+        version = _new_report(
+            data=data,
             reference=f"{reference}-S",
             organisation=report.organisation,
             author=actor,
-            created_at=now,
-            updated_at=now,
-            occurred_on=report.occurred_on,
-            text=data.text,
-            source_evaluation=data.source_evaluation,
-            intelligence_assessment=data.intelligence_assessment,
-            handling_code=data.handling_code,
-            handling_conditions=data.handling_conditions,
-            handling_conditions_text=data.handling_conditions_text,
-            classification=data.classification,
-            exploitation_types=data.exploitation_types,
-            dissemination=data.dissemination,
+            now=now,
             review_state=ReviewState.REVIEWED,
+            review_date=report.review_date,
             reviewed_by=actor,
             reviewed_at=now,
-            review_date=report.review_date,
             sanitised_from=report,
             sanitisation_authorised_by=actor,
         )
+        version.save(force_insert=True)
         groups = _sharing_groups(data.sharing_group_ids, report.organisation_id)
         version.sharing_groups.set(groups)
         version.sharing_group_ids = [g.pk for g in groups]

@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 
 @dataclass
 class NameScore:
     score: float
     why: list[str] = field(default_factory=list)
+
+
+# A word one edit away from the candidate's counts as nearly as much as a sound-alike.
+SLIP_CREDIT = 0.85
+SLIP_MIN_LENGTH = 4  # shorter words one edit apart are different names ('ana' / 'ava')
 
 
 def _token_match(q: str, candidates: list[str], q_codes: set[str], c_codes: dict[str, set[str]]) -> tuple[float, str]:
@@ -26,6 +31,14 @@ def _token_match(q: str, candidates: list[str], q_codes: set[str], c_codes: dict
         jw = JaroWinkler.similarity(q, c)
         if jw >= 0.88 and jw > best:
             best, reason = jw, f"'{q}' ~ '{c}' (spelling)"
+        # One slip of the keyboard or the pen (a letter dropped, added, changed or two swapped) early in a
+        # word costs Jaro-Winkler a lot ('mhoamed'); it is still the same name.
+        if (
+            best < SLIP_CREDIT
+            and min(len(q), len(c)) >= SLIP_MIN_LENGTH
+            and DamerauLevenshtein.distance(q, c, score_cutoff=1) <= 1
+        ):
+            best, reason = SLIP_CREDIT, f"'{q}' ~ '{c}' (one letter out)"
         if q_codes & c_codes.get(c, set()) and best < 0.85:
             best, reason = 0.85, f"'{q}' sounds like '{c}'"
     return best, reason

@@ -196,3 +196,14 @@ def test_understands_what_it_is_given() -> None:
     assert understand("Nguyen Van An")[0] == "person"
     with pytest.raises(SearchInputError):
         understand("12", "selector")
+
+
+def test_one_slip_in_a_name_still_scores_as_the_name() -> None:
+    from cairn.search.scoring import score_name
+
+    # 'bopescu': a wrong first letter costs Jaro-Winkler (0.85) more than one slip is worth.
+    slip = score_name(["bopescu", "ana"], ["popescu", "ana"], {}, {})
+    assert any("one letter out" in why for why in slip.why)
+    assert slip.score >= 0.85
+    # Short names one letter apart are different names.
+    assert score_name(["ana"], ["ava"], {}, {}).score < 0.55

@@ -1,0 +1,91 @@
+"""Bulk writes with PostgreSQL's COPY, inside the caller's transaction.
+
+``bulk_create`` builds one multi-row INSERT per batch: Django prepares every value of every
+field, and psycopg then parses the whole statement to bind its parameters, which costs more than
+the rows themselves. COPY sends the rows as a stream of tuples instead. The helpers here are for
+write paths that already hold validated, complete rows (ingest, the importer's batches):
+
+* ``allocate_ids(model, n)`` draws ``n`` primary keys from the table's own sequence, so rows that
+  point at each other (statements at entities, index rows at statements) can be written by COPY
+  and still know each other's ids;
+* ``copy_rows(model, columns, rows)`` streams tuples into the model's table;
+* ``copy_instances(model, objs)`` does the same for unsaved model instances whose primary keys are set.
+
+COPY runs on the connection's current transaction, so a failing batch rolls back with everything
+else; it fires no Django signals and skips ``auto_now``/``default`` handling, so callers set every
+value themselves. Generated columns are left to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+from psycopg.types.json import Jsonb
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def _sequence(model: type[models.Model]) -> str:
+    table = model._meta.db_table
+    name = _SEQUENCES.get(table)
+    if name is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])  # type: ignore[union-attr]
+            found = cursor.fetchone()
+        if not found or not found[0]:
+            raise LookupError(f"{table} has no sequence behind its primary key")
+        name = _SEQUENCES[table] = str(found[0])
+    return name
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys for ``model``, ascending, from the table's own sequence."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_sequence(model), count])
+        return sorted(r[0] for r in cursor.fetchall())
+
+
+def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY ``rows`` (tuples in the order of ``columns``, database column names) into ``model``'s table."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    count = 0
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+                count += 1
+    return count
+
+
+def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not getattr(f, "generated", False)  # PostgreSQL computes those
+    ]
+
+
+def copy_instances(model: type[models.Model], objs: Sequence[models.Model]) -> int:
+    """COPY unsaved instances (primary keys already set, e.g. from ``allocate_ids``) and mark them saved."""
+    if not objs:
+        return 0
+    fields = _fields(model)
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+
+    def value(obj: models.Model, attname: str) -> Any:
+        raw = getattr(obj, attname)
+        return Jsonb(raw) if attname in json_fields and raw is not None else raw
+
+    names = [f.attname for f in fields]
+    count = copy_rows(model, [f.column for f in fields], (tuple(value(o, n) for n in names) for o in objs))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return count
