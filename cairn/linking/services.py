@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -83,6 +83,18 @@ def record_hits(report_ids: list[int]) -> int:
         return notify_many(rows)
 
 
+_COUNTERPARTS_SQL = """
+SELECT m.entity_id, o.report_id, r.organisation_id
+FROM unnest(%s::bigint[]) AS m(entity_id)
+CROSS JOIN LATERAL (
+    SELECT DISTINCT s.report_id FROM entities_statement s
+    WHERE s.entity_id = m.entity_id AND s.prop = 'subject'
+    ORDER BY s.report_id DESC LIMIT %s
+) o
+JOIN intelligence_intelligencereport r ON r.id = o.report_id
+"""
+
+
 def _new_pairs(report_ids: list[int]) -> int:
     """Store the hits of these reports: (selector, this report, another organisation's report)."""
     mine = list(
@@ -97,18 +109,13 @@ def _new_pairs(report_ids: list[int]) -> int:
     by_entity: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for report_id, entity_id, org_id in mine:
         by_entity[entity_id].append((report_id, org_id))
-    others = (
-        Statement.unscoped_objects.filter(entity_id__in=list(by_entity), prop=Property.SUBJECT)
-        .values_list("entity_id", "report_id", "report__organisation_id")
-        .distinct()
-        .order_by("entity_id", "-report_id")
-    )
-    seen: dict[int, int] = defaultdict(int)
+    # Per selector only its newest reports, read from the index: a hot number named by thousands of
+    # reports costs no more than one named by a hundred.
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTERPARTS_SQL, [list(by_entity), HIT_FANOUT_LIMIT])
+        others = cursor.fetchall()
     pairs: set[tuple[int, int, int]] = set()
-    for entity_id, other_id, other_org in others.iterator():
-        seen[entity_id] += 1
-        if seen[entity_id] > HIT_FANOUT_LIMIT:
-            continue
+    for entity_id, other_id, other_org in others:
         for report_id, org_id in by_entity[entity_id]:
             if other_org != org_id:  # the lower report id first, so a pair is stored once
                 pairs.add((entity_id, min(report_id, other_id), max(report_id, other_id)))
