@@ -23,6 +23,11 @@ PLUGGED: dict[str, tuple[str, str]] = {
         "cairn.bench.resolve",
         "Entity resolution of generated person records at several sizes, beside plain Splink.",
     ),
+    "linking": (
+        "cairn.bench.linking",
+        "Real-time matching of one new person record against N existing, and correlation of a new report's "
+        "selectors against M existing statements.",
+    ),
     "network": (
         "cairn.bench.network",
         "Network analytics on a generated graph with planted groups, beside raw queries.",
