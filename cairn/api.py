@@ -14,6 +14,7 @@ from cairn.accounts.services import token_authenticate
 from cairn.intelligence.api import InvalidInput
 from cairn.intelligence.api import router as intelligence_router
 from cairn.linking.api import router as linking_router
+from cairn.network.api import router as network_router
 from cairn.search.api import router as search_router
 
 
@@ -81,3 +82,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", intelligence_router)
 api.add_router("/", search_router)
 api.add_router("/", linking_router)
+api.add_router("/", network_router)

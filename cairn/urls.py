@@ -12,6 +12,7 @@ urlpatterns = [
     path("search/", include("cairn.search.urls")),
     path("notifications/", include("cairn.notifications.urls")),
     path("linking/", include("cairn.linking.urls")),
+    path("network/", include("cairn.network.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

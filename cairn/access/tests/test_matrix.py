@@ -93,6 +93,8 @@ PAGES: dict[str, Row] = {
     # A split without a reason goes back to the person page with a message, before any lookup.
     "linking:split": Row(HIDDEN, method="post", kwargs={"entity_id": 999999}, only={r: REDIRECT for r in LINKERS}),
     "linking:undo": Row(HIDDEN, method="post", kwargs={"pk": 999999}),
+    # The link chart page: analysts and supervisors (it loads everything through the network API).
+    "network:chart": Row(HIDDEN, only=LINKERS),
 }
 
 # Staff administration (Django admin): administrators only; a hidden page for everyone else.
@@ -154,6 +156,22 @@ API_OPERATIONS: dict[str, Row] = {
     ),
     "POST /api/v1/resolution-runs": Row(HIDDEN, method="post", only={r: ACCEPTED for r in LINKERS}),
     "GET /api/v1/resolution-runs/{run_id}": Row(HIDDEN, kwargs={"run_id": 999999}),
+    # The network: linkers only. An entity that does not exist is "no such entity" for them too.
+    "GET /api/v1/network/neighbourhood": Row(HIDDEN, kwargs={"query": "?seeds=999999"}),
+    "GET /api/v1/network/paths": Row(HIDDEN, kwargs={"query": "?a=999998&b=999999"}),
+    "GET /api/v1/network/common": Row(HIDDEN, kwargs={"query": "?a=999998&b=999999"}),
+    # Entities the viewer may not see simply score nothing.
+    "GET /api/v1/network/centrality": Row(HIDDEN, only=LINKERS, kwargs={"query": "?entities=999999"}),
+    "GET /api/v1/network/export": Row(HIDDEN, kwargs={"query": "?format=graphml&seeds=999999"}),
+    "GET /api/v1/network/charts": Row(HIDDEN, only=LINKERS),
+    # A chart of an entity the saver may not know cannot be saved: "no such entity".
+    "POST /api/v1/network/charts": Row(
+        HIDDEN, method="post", body={"title": "Op Lantern", "state": {"entity_ids": [999999]}}
+    ),
+    "GET /api/v1/network/charts/{chart_id}": Row(HIDDEN, kwargs={"chart_id": 999999}),
+    "POST /api/v1/network/charts/{chart_id}/share": Row(
+        HIDDEN, method="post", kwargs={"chart_id": 999999}, body={"username": "matrix.analyst"}
+    ),
 }
 
 
