@@ -94,6 +94,8 @@ def select(page, *node_ids: str) -> None:
         " ids.forEach((id) => cy.getElementById(id).select()); }",
         list(node_ids),
     )
+    # The side panel redraws on the next animation frame; wait for it, or a field filled now is reset.
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def node_ids(page) -> set[str]:
