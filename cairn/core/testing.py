@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from functools import cache
+from typing import Any
 
 import factory
 from django.conf import settings
@@ -114,3 +115,29 @@ def run_cli(
         cwd=settings.BASE_DIR,
         check=False,
     )
+
+
+def browser_sign_in(
+    browser: Any,
+    base_url: str,
+    username: str,
+    *,
+    password: str = TEST_PASSWORD,
+    key_hex: str = TEST_TOTP_KEY_HEX,
+    viewport: dict[str, int] | None = None,
+    timeout_ms: int = 15_000,
+) -> Any:
+    """A new browser context signed in as ``username`` (password, then the authenticator code)."""
+    import re
+
+    context = browser.new_context(base_url=base_url, **({"viewport": viewport} if viewport else {}))
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.goto("/sign-in/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#id_submit")
+    page.fill("#id_code", totp_code(key_hex))
+    page.click("#id_submit")
+    page.wait_for_url(re.compile(r".*/$"))
+    return page

@@ -14,7 +14,12 @@ import pytest
 
 from cairn.accounts.choices import Role
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import TEST_PASSWORD, OrganisationFactory, SharingGroupFactory, UserFactory, totp_code
+from cairn.core.testing import (
+    OrganisationFactory,
+    SharingGroupFactory,
+    UserFactory,
+    browser_sign_in,
+)
 from cairn.intelligence import services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
 from cairn.intelligence.models import IntelligenceReport
@@ -23,17 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(browser, live_server, username: str):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/sign-in/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("#id_submit")
-    page.fill("#id_code", totp_code())
-    page.click("#id_submit")
-    page.wait_for_url(re.compile(r".*/$"))
-    return page
+    return browser_sign_in(browser, live_server.url, username)
 
 
 def test_flag_request_grant_read(browser, live_server) -> None:

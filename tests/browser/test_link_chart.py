@@ -7,7 +7,6 @@ test times a 500-node chart from "Load" to interactive and prints the figures (n
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import TEST_PASSWORD, OrganisationFactory, UserFactory, totp_code
+from cairn.core.testing import OrganisationFactory, UserFactory, browser_sign_in
 from cairn.entities.models import Entity
 from cairn.entities.normalise import normalise
 from cairn.intelligence import services
@@ -35,17 +34,9 @@ READY = "() => document.getElementById('chart-app').dataset.ready"
 
 
 def sign_in(browser, live_server, username: str):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.goto("/sign-in/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("#id_submit")
-    page.fill("#id_code", totp_code())
-    page.click("#id_submit")
-    page.wait_for_url(re.compile(r".*/$"))
-    return page
+    return browser_sign_in(
+        browser, live_server.url, username, viewport={"width": 1400, "height": 1000}, timeout_ms=20_000
+    )
 
 
 def give_reason(page) -> None:

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import totp_code
+from cairn.core.testing import browser_sign_in
 from cairn.demo.loader import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX, load_demo
 from cairn.demo.story import LINK_ANALYST, LINK_PHONE_E164, LINK_RECORDS, LINK_VIEWER
 from cairn.entities.models import Statement
@@ -24,17 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(browser, live_server, username: str):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/sign-in/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("#id_submit")
-    page.fill("#id_code", totp_code(DEMO_TOTP_KEY_HEX))
-    page.click("#id_submit")
-    page.wait_for_url(re.compile(r".*/$"))
-    return page
+    return browser_sign_in(browser, live_server.url, username, password=DEMO_PASSWORD, key_hex=DEMO_TOTP_KEY_HEX)
 
 
 def give_reason(page) -> None:
