@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from cairn.access import intelligence as rule
 from cairn.access import linking as access
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
@@ -224,18 +223,16 @@ class PersonOut(Schema):
 @router.get("/people/{entity_id}", response=PersonOut, summary="A (possibly merged) person: the records you may read")
 def person(request: HttpRequest, entity_id: int) -> Any:
     user = _user(request)
-    cluster = services.cluster_of(entity_id)
-    readable = access.readable_entity_ids(user, cluster)
-    if entity_id not in readable:
+    person = selectors.resolved_person(actor=user, entity_id=entity_id)
+    if person is None:
         raise HttpError(404, "Not found.")
-    facts = selectors.record_facts(actor=user, entity_ids=sorted(readable))
-    flags = rule.flags_for(user, entity_ids=sorted(cluster - readable))
+    facts, flags = person.facts, person.flags
     audit.record(
         action=AuditAction.VIEW, actor=user, object_type="linking.person", object_id=entity_id, request=request
     )
     return {
         "entity_id": entity_id,
-        "merged": len(cluster) > 1,
+        "merged": person.merged,
         "records": [vars(facts[i]) for i in sorted(facts)],
         "flags": [
             {"organisation": f.organisation, "contact_point": f.contact_point, "report_id": f.report_id} for f in flags

@@ -148,3 +148,33 @@ def record_facts(*, actor: User, entity_ids: list[int]) -> dict[int, RecordFacts
     for f in facts.values():
         f.selectors = sorted(set(by_report.get(f.report_id or 0, [])))
     return facts
+
+
+@dataclass
+class ResolvedPerson:
+    """A (possibly merged) person as one viewer may see it."""
+
+    entity_id: int
+    cluster: set[int]  # every record joined by standing judgements: for the rule only, never shown
+    readable: set[int]
+    facts: dict[int, RecordFacts]
+    flags: list[Any]
+
+    @property
+    def merged(self) -> bool:
+        # Counted from what the viewer may know (records read in full, and flags): a merge with a
+        # record that is confidential to them must not show, not even as "merged".
+        return len(self.readable) + len({f.entity_id for f in self.flags}) > 1
+
+
+def resolved_person(*, actor: User, entity_id: int) -> ResolvedPerson | None:
+    """None when the viewer may not read this record (the same as when it does not exist)."""
+    from cairn.linking.services import cluster_of
+
+    cluster = cluster_of(entity_id)
+    readable = access.readable_entity_ids(actor, cluster)
+    if entity_id not in readable:
+        return None
+    facts = record_facts(actor=actor, entity_ids=sorted(readable))
+    flags = rule.flags_for(actor, entity_ids=sorted(cluster - readable))
+    return ResolvedPerson(entity_id, cluster, readable, facts, flags)

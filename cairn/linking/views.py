@@ -116,14 +116,12 @@ def person_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     require(user, Capability.READ_INTELLIGENCE)
-    cluster = services.cluster_of(entity_id)
-    readable = access.readable_entity_ids(user, cluster)
-    if entity_id not in readable:
+    person = selectors.resolved_person(actor=user, entity_id=entity_id)
+    if person is None:
         raise Http404
     if needs := reason_required(request):
         return needs
-    facts = selectors.record_facts(actor=user, entity_ids=sorted(readable))
-    flags = [f for f in rule.flags_for(user, entity_ids=sorted(cluster - readable))]
+    cluster, readable, facts, flags = person.cluster, person.readable, person.facts, person.flags
     proposals = access.proposals_visible_to(user).filter(left_id__in=readable, right_id__in=readable)
     audit.record(
         action=AuditAction.VIEW,
@@ -138,8 +136,8 @@ def person_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
         "entity_id": entity_id,
         "records": [facts[i] for i in sorted(facts)],
         "flags": flags,
-        "merged": len(cluster) > 1,
-        "can_split": len(cluster) > 1 and readable == cluster and access.may_link(user),
+        "merged": person.merged,
+        "can_split": person.merged and readable == cluster and access.may_link(user),
         "judgements": access.judgements_visible_to(user)
         .filter(proposal__in=proposals, decision=Decision.SAME, undone_at__isnull=True)
         .select_related("proposal", "judged_by"),

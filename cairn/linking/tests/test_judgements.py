@@ -191,3 +191,34 @@ def test_automatic_merge_is_marked_and_undone_in_one_click(world) -> None:
     assert services.cluster_of(a) == {a}
     auto.refresh_from_db()
     assert auto.undone_by == world["alder"] and auto.undo_reason == "not him"
+
+
+def test_a_merge_with_a_record_confidential_to_you_does_not_show(world) -> None:
+    """Alder may not know Dunmere's confidential record exists: not as a record, a flag or "merged"."""
+    secret_org = OrganisationFactory(code="dunmere")
+    insider = UserFactory(organisation=secret_org, roles=[Role.ANALYST])
+    secret = intelligence.report_submit(
+        actor=insider,
+        data=ReportInput(
+            text="Source: Nguyen Van Minh moves workers at night.",
+            source_evaluation="2",
+            intelligence_assessment="B",
+            handling_code="P",
+            dissemination="confidential",
+            subjects=[SubjectInput(kind="person", value="Nguyen Van Minh", role="suspect", date_of_birth="1994")],
+        ),
+    )
+    hidden = person_entity(secret)
+    services.proposals_save([(world["alder.record"], hidden, 0.95, 6.0, [])])
+    # Dunmere's analyst sees both records and merges them.
+    p = MatchProposal.unscoped_objects.get(
+        left_id=min(world["alder.record"], hidden), right_id=max(world["alder.record"], hidden)
+    )
+    services.judge(actor=insider, proposal_id=p.pk, decision="same", reason="source identifies him")
+    assert services.cluster_of(world["alder.record"]) == {world["alder.record"], hidden}
+
+    page = verified_client(world["alder"]).get(reverse("linking:person", args=[world["alder.record"]])).content.decode()
+    assert "Merged person" not in page and "moves workers" not in page and "Dunmere" not in page
+    body = verified_client(world["alder"]).get(f"/api/v1/people/{world['alder.record']}").json()
+    assert body["merged"] is False and body["flags"] == [] and len(body["records"]) == 1
+    assert selectors.resolved_person(actor=insider, entity_id=hidden).merged
