@@ -67,14 +67,22 @@ def record_hits(report_ids: list[int]) -> int:
             "author__organisation", "organisation"
         )
     }
+    # What each originator may see of the other sides: two queries per author, not per hit.
+    wanted: dict[int, set[int]] = defaultdict(set)
+    for hit in hits:
+        if not hit.report_side_told:
+            wanted[hit.report_id].add(hit.other_report_id)
+        if not hit.other_side_told:
+            wanted[hit.other_report_id].add(hit.report_id)
+    seen = _access_by_author(reports, wanted)
     rows: list[tuple[int, str, str, str]] = []
     told_report, told_other = [], []
     for hit in hits:
         mine, theirs = reports[hit.report_id], reports[hit.other_report_id]
-        if not hit.report_side_told and (row := _tell(mine, theirs, hit.entity)):
+        if not hit.report_side_told and (row := _tell(mine, theirs, hit.entity, seen)):
             rows.append(row)
             told_report.append(hit.pk)
-        if not hit.other_side_told and (row := _tell(theirs, mine, hit.entity)):
+        if not hit.other_side_told and (row := _tell(theirs, mine, hit.entity, seen)):
             rows.append(row)
             told_other.append(hit.pk)
     with transaction.atomic():
@@ -124,20 +132,44 @@ def _new_pairs(report_ids: list[int]) -> int:
     return len(new)
 
 
-def _tell(mine: IntelligenceReport, theirs: IntelligenceReport, entity: Entity) -> tuple[int, str, str, str] | None:
+def _access_by_author(
+    reports: dict[int, IntelligenceReport], wanted: dict[int, set[int]]
+) -> dict[tuple[int, int], str]:
+    """(author id, other report id) -> "full" or "flag", through the rule, per author."""
+    by_author: dict[int, set[int]] = defaultdict(set)
+    authors: dict[int, User] = {}
+    for report_id, others in wanted.items():
+        author = reports[report_id].author
+        if author is not None:
+            authors.setdefault(author.pk, author)
+            by_author[author.pk] |= others
+    seen: dict[tuple[int, int], str] = {}
+    for author_id, others in by_author.items():
+        author = authors[author_id]
+        for pk in rule.reports_flagged_to(author).filter(pk__in=others).values_list("pk", flat=True):
+            seen[(author_id, pk)] = "flag"
+        for pk in rule.reports_visible_to(author).filter(pk__in=others).values_list("pk", flat=True):
+            seen[(author_id, pk)] = "full"
+    return seen
+
+
+def _tell(
+    mine: IntelligenceReport, theirs: IntelligenceReport, entity: Entity, seen: dict[tuple[int, int], str]
+) -> tuple[int, str, str, str] | None:
     """The notification for the originator of ``mine`` about ``theirs``, or None if they may not know of it."""
     author = mine.author
     if author is None or not author.is_active or mine.review_state == ReviewState.AWAITING:
         return None
     value = entity.key or f"{entity.get_kind_display()} #{entity.pk}"
     org = theirs.organisation
-    if rule.reports_visible_to(author).filter(pk=theirs.pk).exists():
+    level = seen.get((author.pk, theirs.pk))
+    if level == "full":
         text = (
             f"Your intelligence on {value} ({mine.reference}) meets intelligence held by {org.name} "
             f"({theirs.reference})."
         )
         return (author.pk, "hit", text, reverse("intelligence:detail", args=[theirs.pk]))
-    if rule.reports_flagged_to(author).filter(pk=theirs.pk).exists():
+    if level == "flag":
         text = (
             f"Your intelligence on {value} ({mine.reference}) meets restricted intelligence held by {org.name}. "
             f"Contact {org.contact_point}."
