@@ -11,6 +11,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from cairn.accounts.api import router as accounts_router
 from cairn.accounts.services import token_authenticate
+from cairn.groups.api import router as groups_router
 from cairn.intelligence.api import InvalidInput
 from cairn.intelligence.api import router as intelligence_router
 from cairn.linking.api import router as linking_router
@@ -83,3 +84,4 @@ api.add_router("/", intelligence_router)
 api.add_router("/", search_router)
 api.add_router("/", linking_router)
 api.add_router("/", network_router)
+api.add_router("/", groups_router)

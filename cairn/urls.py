@@ -13,6 +13,7 @@ urlpatterns = [
     path("notifications/", include("cairn.notifications.urls")),
     path("linking/", include("cairn.linking.urls")),
     path("network/", include("cairn.network.urls")),
+    path("groups/", include("cairn.groups.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

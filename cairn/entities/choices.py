@@ -49,6 +49,7 @@ class Property(models.TextChoices):
     TRAVELLED_WITH = "travelled_with", "Travelled with"
     PAID = "paid", "Paid"
     EXPLOITED_AT = "exploited_at", "Exploited at"
+    HAS_MEMBER = "has_member", "Has member"  # a crime group (organisation) and one of its members
 
 
 RELATIONSHIPS = frozenset(
@@ -63,6 +64,7 @@ RELATIONSHIPS = frozenset(
         Property.TRAVELLED_WITH,
         Property.PAID,
         Property.EXPLOITED_AT,
+        Property.HAS_MEMBER,
     }
 )
 

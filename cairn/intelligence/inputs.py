@@ -46,6 +46,7 @@ RELATIONS = {
         Property.TRAVELLED_WITH,
         Property.PAID,
         Property.EXPLOITED_AT,
+        Property.HAS_MEMBER,
     )
 }
 

@@ -232,9 +232,20 @@ def candidate_groups(
 
 
 def _spread(user: Any, groups: list[CandidateGroup]) -> None:
-    group_of = {e: grp for grp in groups for ids in grp.members.values() for e in ids}
+    found = spread(user, {grp.number: [e for ids in grp.members.values() for e in ids] for grp in groups})
+    for grp in groups:
+        grp.organisations, grp.regions = found.get(grp.number, ({}, {}))
+
+
+def spread(user: Any, groups: dict[int, list[int]]) -> dict[int, tuple[dict[str, int], dict[str, int]]]:
+    """For each group (number -> member entity ids): members per reporting organisation and per region.
+
+    Counted from the viewer's visible statements only, so the spread never shows an organisation
+    whose material the viewer may not read.
+    """
+    group_of = {e: number for number, ids in groups.items() for e in ids}
     if not group_of:
-        return
+        return {}
     rows = (
         GraphRule(user)
         .subjects()
@@ -246,9 +257,13 @@ def _spread(user: Any, groups: list[CandidateGroup]) -> None:
     orgs: dict[int, set[tuple[int, str]]] = defaultdict(set)
     regions: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for entity, code, region in rows:
-        grp = group_of[entity]
-        orgs[grp.number].add((entity, code))
-        regions[grp.number].add((entity, region or "unknown"))
-    for grp in groups:
-        grp.organisations = dict(sorted(Counter(code for _, code in orgs[grp.number]).items()))
-        grp.regions = dict(sorted(Counter(region for _, region in regions[grp.number]).items()))
+        number = group_of[entity]
+        orgs[number].add((entity, code))
+        regions[number].add((entity, region or "unknown"))
+    return {
+        number: (
+            dict(sorted(Counter(code for _, code in orgs[number]).items())),
+            dict(sorted(Counter(region for _, region in regions[number]).items())),
+        )
+        for number in groups
+    }

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cairn.notifications",
     "cairn.linking",
     "cairn.network",
+    "cairn.groups",
     "cairn.demo",
     "cairn.bench",
 ]

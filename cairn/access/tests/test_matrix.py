@@ -95,6 +95,15 @@ PAGES: dict[str, Row] = {
     "linking:undo": Row(HIDDEN, method="post", kwargs={"pk": 999999}),
     # The link chart page: analysts and supervisors (it loads everything through the network API).
     "network:chart": Row(HIDDEN, only=LINKERS),
+    # Crime groups: analysts and supervisors. A group or run the viewer may not know is "not found".
+    "groups:list": Row(HIDDEN, only=LINKERS),
+    "groups:run-start": Row(HIDDEN, method="post", only={r: REDIRECT for r in LINKERS}),
+    "groups:run": Row(HIDDEN, kwargs={"pk": 999999}),
+    # With no members offered, the adoption page says where to start from.
+    "groups:adopt": Row(HIDDEN, only=LINKERS),
+    "groups:detail": Row(HIDDEN, kwargs={"pk": 999999}),
+    "groups:assess": Row(HIDDEN, method="post", kwargs={"pk": 999999}),
+    "groups:schemes": Row(HIDDEN, only=LINKERS),
 }
 
 # Staff administration (Django admin): administrators only; a hidden page for everyone else.
@@ -162,6 +171,23 @@ API_OPERATIONS: dict[str, Row] = {
     "GET /api/v1/network/common": Row(HIDDEN, kwargs={"query": "?a=999998&b=999999"}),
     # Entities the viewer may not see simply score nothing.
     "GET /api/v1/network/centrality": Row(HIDDEN, only=LINKERS, kwargs={"query": "?entities=999999"}),
+    # Candidate groups among entities the viewer may not see: none.
+    "GET /api/v1/network/communities": Row(HIDDEN, only=LINKERS, kwargs={"query": "?entities=999999"}),
+    "POST /api/v1/detection-runs": Row(HIDDEN, method="post", only={r: ACCEPTED for r in LINKERS}),
+    "GET /api/v1/detection-runs/{run_id}": Row(HIDDEN, kwargs={"run_id": 999999}),
+    "GET /api/v1/crime-groups": Row(HIDDEN, only=LINKERS),
+    # Members the adopter may not read (or that do not exist): "invalid input" naming the member.
+    "POST /api/v1/crime-groups": Row(
+        HIDDEN,
+        method="post",
+        only={r: INVALID for r in LINKERS},
+        body={"name": "Op Lantern", "members": [999998, 999999]},
+    ),
+    "GET /api/v1/crime-groups/{group_id}": Row(HIDDEN, kwargs={"group_id": 999999}),
+    "POST /api/v1/crime-groups/{group_id}/assessments": Row(
+        HIDDEN, method="post", kwargs={"group_id": 999999}, body={"scores": {}, "rationale": "x"}
+    ),
+    "GET /api/v1/threat-schemes": Row(HIDDEN, only=LINKERS),
     "GET /api/v1/network/export": Row(HIDDEN, kwargs={"query": "?format=graphml&seeds=999999"}),
     "GET /api/v1/network/charts": Row(HIDDEN, only=LINKERS),
     # A chart of an entity the saver may not know cannot be saved: "no such entity".
