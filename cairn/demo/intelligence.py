@@ -1604,9 +1604,50 @@ class IntelligenceLoad:
     awaiting_review: int
     by_level: dict[str, int]
     by_organisation: dict[str, int]
+    group_entities: dict[str, list[int]] = field(default_factory=dict)
 
 
-def load_reports(reports: list[DemoReport], users: dict[str, User], *, batch: int = SUBMIT_BATCH) -> IntelligenceLoad:
+def group_entities(world: World, reports: list[DemoReport], saved: list[Any]) -> dict[str, list[int]]:
+    """The hidden truth of the crime groups, as database entities: group key -> the entity ids that belong to it.
+
+    A subject belongs to a group when the person it names, or the person who holds the selector or
+    the group that uses the premises, is in the group (victims included). Each mention of a person
+    is its own entity until linking joins them; selectors are one entity each.
+    """
+    from cairn.entities.choices import Property
+    from cairn.entities.models import Statement
+
+    person_group = {p.key: p.group for p in world.people}
+    key_group = {pr.key: pr.group for pr in world.premises} | {
+        s.key: person_group.get(s.holder) for s in world.selectors
+    }
+    by_report: dict[int, list[int]] = defaultdict(list)
+    rows = (
+        Statement.unscoped_objects.filter(report__in=[r.pk for r in saved if r is not None], prop=Property.SUBJECT)
+        .order_by("report_id", "id")
+        .values_list("report_id", "entity_id")
+    )
+    for report_id, entity_id in rows:
+        by_report[report_id].append(entity_id)
+    votes: dict[int, set[str]] = defaultdict(set)
+    for r, report in zip(reports, saved, strict=True):
+        entity_ids = by_report.get(report.pk, [])
+        for j, entity_id in enumerate(entity_ids):
+            person = r.person_keys[j] if j < len(r.person_keys) else None
+            other = r.selector_keys[j] if j < len(r.selector_keys) else None
+            group = person_group.get(person) if person else key_group.get(other) if other else None
+            if group:
+                votes[entity_id].add(group)
+    out: dict[str, list[int]] = defaultdict(list)
+    for entity_id, groups in votes.items():
+        if len(groups) == 1:  # a selector put down to two groups' members belongs to neither
+            out[next(iter(groups))].append(entity_id)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def load_reports(
+    reports: list[DemoReport], users: dict[str, User], *, batch: int = SUBMIT_BATCH, world: World | None = None
+) -> IntelligenceLoad:
     """Submit the reports as their authors, in batches per author, then the supervisors' reviews."""
     from cairn.accounts.models import SharingGroup
     from cairn.intelligence.choices import ReviewState
@@ -1639,4 +1680,5 @@ def load_reports(reports: list[DemoReport], users: dict[str, User], *, batch: in
         by_level[str((r.review_changes or {}).get("dissemination", r.data.dissemination))] += 1
         by_org[r.organisation] += 1
     awaiting = sum(1 for r in reports if r.needs_review and not r.review_by)
-    return IntelligenceLoad(len(reports), reviewed, awaiting, dict(by_level), dict(sorted(by_org.items())))
+    truth = group_entities(world, reports, saved) if world is not None else {}
+    return IntelligenceLoad(len(reports), reviewed, awaiting, dict(by_level), dict(sorted(by_org.items())), truth)

@@ -92,7 +92,7 @@ def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT
         # Intelligence: the generated reports, each submitted as its author, then the supervisors' reviews,
         # then the fixed story of the walk-through.
         by_username = {u.username: u for u in created}
-        intelligence = load_reports(world_reports(world, n_reports), by_username)
+        intelligence = load_reports(world_reports(world, n_reports), by_username, world=world)
         story = add_story(by_username)
         linked = add_linking_story(by_username)
         by_level = dict(intelligence.by_level)
@@ -115,6 +115,8 @@ def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT
             "reports_awaiting_review": intelligence.awaiting_review,
             "story_report": story.reference if story is not None else None,
             "linking_story_reports": [r.reference for r in linked],
+            # The generator's hidden crime groups as entity ids: what group detection should find.
+            "hidden_group_entities": intelligence.group_entities,
         }
         DemoLoad.objects.create(seed=seed, version=WORLD_VERSION, summary=summary)
     # Every report's people are queued for matching in the background; the story's are matched now,
