@@ -1,13 +1,16 @@
 """The link chart of issue 6 in headless Chromium.
 
 An analyst opens the chart from an entity page, expands the shared phone, sees the flag of another
-force's restricted report (who holds it, whom to call), saves the chart and shares it. A second
-test times a 500-node chart from "Load" to interactive and prints the figures (no assertion on time).
+force's restricted report (who holds it, whom to call), saves the chart, exports it as SVG and shares
+it. A second test loads a 500-node chart and prints its timings without asserting on them: the
+measurement against issue 6's target is ``cairn bench chart``.
 """
 
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from cairn.entities.models import Entity
 from cairn.entities.normalise import normalise
 from cairn.intelligence import services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.network import graph
 from cairn.network.models import SavedChart
 
 
@@ -31,6 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HUB = "07700 900111"
 READY = "() => document.getElementById('chart-app').dataset.ready"
+COMPLETE = "() => document.getElementById('chart-app').dataset.complete"
 
 
 def sign_in(browser, live_server, username: str):
@@ -81,7 +86,7 @@ def wait_ready(page, after: str | None = None) -> None:
 
 def select(page, *node_ids: str) -> None:
     page.evaluate(
-        "(ids) => { const cy = window.cairnChart; cy.elements().unselect();"
+        "(ids) => { const cy = window.cairnChart.cy; cy.elements().unselect();"
         " ids.forEach((id) => cy.getElementById(id).select()); }",
         list(node_ids),
     )
@@ -90,7 +95,7 @@ def select(page, *node_ids: str) -> None:
 
 
 def node_ids(page) -> set[str]:
-    return set(page.evaluate("() => window.cairnChart.nodes().map((n) => n.id())"))
+    return set(page.evaluate("() => window.cairnChart.cy.nodes().map((n) => n.id())"))
 
 
 def test_open_expand_see_a_flag_save_and_share(browser, live_server) -> None:
@@ -127,7 +132,7 @@ def test_open_expand_see_a_flag_save_and_share(browser, live_server) -> None:
     assert f"e{pavel}" in node_ids(page)
 
     # The restricted report is a flag on the phone: who holds it and whom to call, nothing else.
-    flags = page.evaluate("() => window.cairnChart.nodes('[kind = \"flag\"]').map((n) => n.id())")
+    flags = page.evaluate("() => window.cairnChart.cy.nodes('[kind = \"flag\"]').map((n) => n.id())")
     assert len(flags) == 1
     select(page, flags[0])
     panel = page.locator('[data-testid="selection"]')
@@ -150,7 +155,23 @@ def test_open_expand_see_a_flag_save_and_share(browser, live_server) -> None:
     page.click('[data-testid="share"]')
     page.get_by_text(f"Shared with {colleague.username}").wait_for()
     assert list(saved.shared_with.all()) == [colleague]
-    assert page.locator('[data-testid="export-svg"]').inner_text() == "SVG: not yet"
+    # The drawing as SVG: every node with its label, the note mark, and the handling on it.
+    labels = page.evaluate(
+        "(ids) => ids.map((id) => window.cairnChart.cy.getElementById(id).data('display'))",
+        [f"e{ivan}", f"e{hub}", f"e{pavel}", flags[0]],
+    )
+    with page.expect_download() as download:
+        page.click('[data-testid="export-svg"]')
+    assert download.value.suggested_filename == "cairn-chart.svg"
+    drawing = Path(download.value.path()).read_text(encoding="utf-8")
+    root = ET.fromstring(drawing)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert set(labels) <= texts, (labels, texts)
+    assert any(label.endswith("✎") for label in labels)  # Pavel's note
+    assert "Handling: OFFICIAL" in drawing
+    assert "Marta" not in drawing
+    page.get_by_text("Drawing saved as SVG").wait_for()
     href = page.get_attribute("#export-graphml", "href") or ""
     assert href.startswith("/api/v1/network/export?") and "format=graphml" in href and f"{hub}" in href
 
@@ -160,7 +181,7 @@ def test_open_expand_see_a_flag_save_and_share(browser, live_server) -> None:
     give_reason(other)
     wait_ready(other)
     assert "Saved chart" in other.inner_text('[data-testid="saved"]')
-    assert other.evaluate("() => window.cairnChart.nodes('[kind = \"flag\"]').length") == 0
+    assert other.evaluate("() => window.cairnChart.cy.nodes('[kind = \"flag\"]').length") == 0
     assert AuditEntry.objects.filter(actor_username=colleague.username, object_type="network.savedchart").exists()
     # Nothing on the page broke the content security policy (Cytoscape's own <style> included).
     assert not [e for e in console_errors if "Content Security Policy" in e], console_errors
@@ -190,8 +211,9 @@ def test_a_500_node_chart_loads_and_becomes_interactive(browser, live_server) ->
     page.click('[data-testid="chart-load"]')
     wait_ready(page)
     loaded = time.perf_counter() - t0
-    nodes = page.evaluate("() => window.cairnChart.nodes().length")
-    edges = page.evaluate("() => window.cairnChart.edges().length")
+    page.wait_for_function(COMPLETE)  # a big chart's last links arrive after it is interactive
+    nodes = page.evaluate("() => window.cairnChart.cy.nodes().length")
+    edges = page.evaluate("() => window.cairnChart.cy.edges().length")
     api_ms = page.evaluate(
         "() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/network/neighbourhood'))"
         ".map((e) => e.duration)[0]"
@@ -202,12 +224,12 @@ def test_a_500_node_chart_loads_and_becomes_interactive(browser, live_server) ->
     page.locator('[data-testid="selection"]').get_by_text("+447700900111", exact=True).wait_for()
     respond = time.perf_counter() - t1
     t2 = time.perf_counter()
-    page.evaluate("() => { const cy = window.cairnChart; cy.zoom(cy.zoom() * 1.5); cy.panBy({x: 100, y: 50}); }")
+    page.evaluate("() => { const cy = window.cairnChart.cy; cy.zoom(cy.zoom() * 1.5); cy.panBy({x: 100, y: 50}); }")
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     zoom = time.perf_counter() - t2
     left_out = page.inner_text('[data-testid="left-out"]')
     timings = page.evaluate("() => JSON.parse(document.getElementById('chart-app').dataset.timings)")
-    steps = ", ".join(f"{k} {v:.0f} ms" for k, v in timings.items())
+    steps = ", ".join(f"{k} {v:.0f} ms" for k, v in timings.items() if k != "clicked")
     print(
         f"\n500-node chart: {nodes} nodes, {edges} edges (data built in {built:.1f} s); "
         f"Load click to interactive {loaded * 1000:.0f} ms (neighbourhood API {api_ms:.0f} ms; in the page: {steps}); "
@@ -215,3 +237,6 @@ def test_a_500_node_chart_loads_and_becomes_interactive(browser, live_server) ->
     )
     page.context.close()
     assert nodes == 500 and "1 more neighbour not shown" in left_out
+    # Every link of the answer reached the chart, the ones drawn after the first frame too.
+    answer = graph.neighbourhood(analyst, [hub], 1, graph.NO_FILTERS, max_nodes=500)
+    assert edges == len(answer.edges) > 5000

@@ -32,6 +32,10 @@ PLUGGED: dict[str, tuple[str, str]] = {
         "cairn.bench.network",
         "Network analytics on a generated graph with planted groups, beside raw queries.",
     ),
+    "chart": (
+        "cairn.bench.chart",
+        "The link chart page in headless Chromium: a 100-, 500- and 2,000-node chart from Load to interactive.",
+    ),
 }
 DEFAULT_BATCH = 1000
 

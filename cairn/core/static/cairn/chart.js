@@ -10,7 +10,16 @@
   }
   const API = app.dataset.api;
   const CSRF = app.dataset.csrf;
-  const BIG = 250; // above this many nodes: fast layout, no edge drawing while panning
+  const BIG = 250; // above this many nodes: the cheapest edges, no edge drawing while panning
+  const FORCE_MAX = 100; // up to this many nodes force-directed (about 0.4 s at 100), above that rings
+  // A chart with more links than this draws its nodes and the most telling FIRST_EDGES links in its
+  // first frame, and the rest just after it, SLICE at a time. Cytoscape spends 0.1 to 0.2 ms a link
+  // (adding, styling, drawing) on a two-core machine, so a 500-node chart's 5,000 links kept the
+  // canvas blank for a second or more. Smaller slices answered clicks sooner but every slice redraws
+  // the whole chart: 800 at a time took half as long again to finish (see `cairn bench chart`).
+  const STREAM_ABOVE = 1500;
+  const FIRST_EDGES = 600;
+  const SLICE = 5000;
   const $ = (id) => document.getElementById(id);
   const status = $("chart-status");
   const canvas = $("chart-canvas");
@@ -50,13 +59,16 @@
         "text-valign": "bottom",
         "text-margin-y": 3,
         "min-zoomed-font-size": 7, // labels only once zoomed in far enough to read them: keeps big charts fast
-        width: "data(size)",
-        height: "data(size)",
+        // Fixed sizes rather than a data() mapper on every node: mappers make Cytoscape style each
+        // element on its own. Only nodes given a size (centrality sizing) pay for one.
+        width: 26,
+        height: 26,
         "background-color": "#505a5f",
         "border-width": 1,
         "border-color": "#0b0c0c",
       },
     },
+    { selector: "node[size]", style: { width: "data(size)", height: "data(size)" } },
     ...Object.entries(KIND_COLOURS).map(([kind, colour]) => ({
       selector: `node[kind = "${kind}"]`,
       style: { "background-color": colour },
@@ -68,6 +80,8 @@
       selector: 'node[kind = "flag"]',
       style: {
         shape: "tag",
+        width: 18,
+        height: 18,
         "background-color": "#d4351c",
         "border-style": "dashed",
         "border-color": "#942514",
@@ -101,11 +115,13 @@
     {
       selector: "edge",
       style: {
-        width: "mapData(weight, 1, 10, 1, 6)",
+        width: 1,
         "line-color": "#b1b4b6",
         "curve-style": "straight",
       },
     },
+    // Most links rest on one report: only the others pay for the mapper.
+    { selector: "edge[weight > 1]", style: { width: "mapData(weight, 1, 10, 1, 6)" } },
     { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle", "target-arrow-color": "#b1b4b6" } },
     // Big charts: the cheapest edges to draw (no arrows); select an edge to read its type.
     { selector: "edge.fast", style: { "curve-style": "haystack", "haystack-radius": 0 } },
@@ -122,7 +138,6 @@
     minZoom: 0.05,
     maxZoom: 4,
   });
-  window.cairnChart = cy; // for the browser tests and the console
 
   // --- talking to the API --------------------------------------------------------------------------
 
@@ -189,36 +204,112 @@
     return entityNodes().map((n) => n.data("entity_id"));
   }
 
+  // Links still to draw (see STREAM_ABOVE), and whoever waits for all of them (the picture exports).
+  let pendingEdges = [];
+  let draining = false;
+  let drawnWaiters = [];
+  let lastTimings = null;
+
+  function edgeRank(data, seeds) {
+    // The first frame shows flags, the seeds' own links and stated relationships; "named together"
+    // links (most of a big chart's) follow.
+    if (data.type === "flag") return 0;
+    if (seeds.has(data.source) || seeds.has(data.target)) return 1;
+    return data.type === "co_mentioned" ? 3 : 2;
+  }
+
   function addChart(data, positions) {
-    // One cy.add per kind of element: adding thousands one at a time is many times slower.
+    // One cy.add per kind of element (adding thousands one at a time is many times slower), inside a
+    // batch so nothing is styled or drawn until all are in.
     const fast = data.elements.nodes.length + cy.nodes().length > BIG;
     const present = new Set(cy.elements().map((e) => e.id()));
+    const seeds = new Set(cy.nodes("[?seed]").map((n) => n.id()));
     const nodes = [];
     for (const n of data.elements.nodes) {
       const d = n.data;
+      if (d.seed) seeds.add(d.id);
       if (present.has(d.id)) {
         if (d.seed) cy.getElementById(d.id).data("seed", true);
         continue;
       }
       present.add(d.id);
       d.display = displayLabel(d);
-      d.size = d.kind === "flag" ? 18 : 26;
       const node = { group: "nodes", data: d };
       if (positions && positions[d.id]) node.position = positions[d.id];
       nodes.push(node);
     }
-    const edges = [];
+    let edges = [];
     for (const e of data.elements.edges) {
       if (!present.has(e.data.id) && present.has(e.data.source) && present.has(e.data.target)) {
         present.add(e.data.id);
         edges.push({ group: "edges", data: e.data, classes: fast ? "fast" : "" });
       }
     }
-    const added = cy.add(nodes);
-    cy.add(edges);
+    let later = [];
+    if (edges.length > STREAM_ABOVE) {
+      const ranked = edges.map((e, i) => [edgeRank(e.data, seeds), i, e]);
+      ranked.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      edges = ranked.slice(0, FIRST_EDGES).map((r) => r[2]);
+      later = ranked.slice(FIRST_EDGES).map((r) => r[2]);
+    }
+    let added = cy.collection();
+    cy.batch(() => {
+      added = cy.add(nodes);
+      cy.add(edges);
+    });
+    if (later.length) queueEdges(later);
     showSummary(data);
     updateExports();
     return added;
+  }
+
+  function queueEdges(edges) {
+    pendingEdges = pendingEdges.concat(edges);
+    if (draining) return;
+    draining = true;
+    // After the frame that shows the nodes (and after ready() has marked it), one slice per task.
+    cy.one("render", () => window.requestAnimationFrame(() => window.setTimeout(drainEdges, 0)));
+  }
+
+  function drainEdges() {
+    const slice = pendingEdges.splice(0, SLICE).filter((e) => {
+      const d = e.data;
+      // The chart may have changed meanwhile (expanded, or another chart loaded).
+      const there = (id) => cy.getElementById(id).nonempty();
+      return !there(d.id) && there(d.source) && there(d.target);
+    });
+    if (slice.length) cy.batch(() => cy.add(slice));
+    if (pendingEdges.length) {
+      cy.one("render", () => window.setTimeout(drainEdges, 0));
+      cy.forceRender();
+      return;
+    }
+    draining = false;
+    cy.one("render", () =>
+      window.requestAnimationFrame(() => {
+        if (draining || pendingEdges.length) return; // more arrived meanwhile
+        if (lastTimings && lastTimings.clicked !== undefined) {
+          lastTimings.complete = performance.now() - lastTimings.clicked;
+          app.dataset.timings = JSON.stringify(lastTimings);
+        }
+        app.dataset.complete = String(Date.now());
+        const waiters = drawnWaiters;
+        drawnWaiters = [];
+        waiters.forEach((resolve) => resolve());
+      }),
+    );
+    cy.forceRender();
+  }
+
+  function allDrawn() {
+    // Resolves once every link of the chart is on it.
+    if (!draining && !pendingEdges.length) return Promise.resolve();
+    return new Promise((resolve) => drawnWaiters.push(resolve));
+  }
+
+  function clearChart() {
+    pendingEdges = [];
+    cy.elements().remove();
   }
 
   function showSummary(data) {
@@ -263,10 +354,7 @@
     return positions;
   }
 
-  function fitAll() {
-    // Fit to the nodes' shapes, without measuring every label and edge (slow on big charts).
-    const bb = cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false });
-    if (!bb || !isFinite(bb.w) || cy.nodes().empty()) return;
+  function fitBox(bb) {
     const w = cy.width() - 40;
     const h = cy.height() - 40;
     const zoom = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), Math.min(w / Math.max(bb.w, 1), h / Math.max(bb.h, 1))));
@@ -276,17 +364,62 @@
     });
   }
 
-  function layoutAll() {
-    if (cy.nodes().length > BIG) {
-      const positions = ringPositions(
-        cy.nodes().map((n) => n.data()),
-        cy.edges().map((e) => e.data()),
-      );
-      cy.layout({ name: "preset", positions: positions, fit: false, animate: false }).run();
-    } else {
-      cy.layout({ name: "cose", animate: false, randomize: true, numIter: 600, nodeRepulsion: () => 6000 }).run();
+  function fitPositions(positions) {
+    // Fit to positions computed here, before the nodes are drawn: no measuring of elements at all.
+    let x1 = Infinity;
+    let y1 = Infinity;
+    let x2 = -Infinity;
+    let y2 = -Infinity;
+    for (const id in positions) {
+      const p = positions[id];
+      x1 = Math.min(x1, p.x);
+      y1 = Math.min(y1, p.y);
+      x2 = Math.max(x2, p.x);
+      y2 = Math.max(y2, p.y);
     }
-    fitAll();
+    if (!isFinite(x1)) return;
+    const r = 13; // half a node
+    fitBox({ x1: x1 - r, y1: y1 - r, x2: x2 + r, y2: y2 + r, w: x2 - x1 + 2 * r, h: y2 - y1 + 2 * r });
+  }
+
+  function fitAll() {
+    // Fit to the nodes' shapes, without measuring every label and edge (slow on big charts).
+    const bb = cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false });
+    if (!bb || !isFinite(bb.w) || cy.nodes().empty()) return;
+    fitBox(bb);
+  }
+
+  function forceLayout() {
+    // From the rings (not at random): fewer rounds settle, and the same chart looks the same each time.
+    const rounds = 250;
+    cy.layout({
+      name: "cose",
+      animate: false,
+      randomize: false,
+      fit: false,
+      numIter: rounds,
+      coolingFactor: Math.pow(0.001, 1 / rounds), // cool fully within the rounds
+      nodeRepulsion: () => 6000,
+    }).run();
+  }
+
+  function layoutAll() {
+    // Rings by distance from the seeds; a small chart then settles force-directed from them.
+    const positions = ringPositions(
+      cy.nodes().map((n) => n.data()),
+      cy.edges().map((e) => e.data()),
+    );
+    cy.batch(() =>
+      cy.nodes().forEach((n) => {
+        if (positions[n.id()] && !n.isParent()) n.position(positions[n.id()]);
+      }),
+    );
+    if (cy.nodes().length > FORCE_MAX) {
+      fitPositions(positions);
+    } else {
+      forceLayout();
+      fitAll();
+    }
   }
 
   function placeAround(centre, nodes) {
@@ -316,19 +449,31 @@
     }
   }
 
-  function ready() {
-    // The chart is interactive once the first frame with these elements has been drawn.
+  function ready(timings) {
+    // data-ready marks the first frame drawn with these elements; data-complete the frame with every
+    // link of the chart (the same frame unless a big chart's links come in after it).
+    const drawn = performance.now();
+    lastTimings = timings || null;
     cy.one("render", () =>
       window.requestAnimationFrame(() => {
+        if (timings) {
+          const now = performance.now();
+          timings.draw = now - drawn;
+          if (timings.clicked !== undefined) timings.total = now - timings.clicked;
+          if (!draining && timings.total !== undefined) timings.complete = timings.total;
+          app.dataset.timings = JSON.stringify(timings);
+        }
         app.dataset.ready = String(Date.now());
+        if (draining) delete app.dataset.complete;
+        else app.dataset.complete = app.dataset.ready;
       }),
     );
-    cy.style().update();
+    cy.forceRender();
   }
 
   // --- loading -------------------------------------------------------------------------------------
 
-  async function loadSeeds(seeds, hops, maxNodes) {
+  async function loadSeeds(seeds, hops, maxNodes, clicked) {
     const p = filterParams();
     p.set("seeds", seeds);
     p.set("hops", hops);
@@ -337,16 +482,25 @@
     const t0 = performance.now();
     const data = await api(`/network/neighbourhood?${p}`);
     const t1 = performance.now();
-    cy.elements().remove();
-    const big = data.elements.nodes.length > BIG;
-    addChart(data, big ? ringPositions(data.elements.nodes.map((n) => n.data), data.elements.edges.map((e) => e.data)) : null);
-    const t2 = performance.now();
+    clearChart();
+    // Positions first (cheap: rings by distance from the seeds), so the nodes are added where they
+    // stay and the view is set before anything is drawn or measured.
+    const positions = ringPositions(
+      data.elements.nodes.map((n) => n.data),
+      data.elements.edges.map((e) => e.data),
+    );
+    const rings = data.elements.nodes.length > FORCE_MAX;
+    if (rings) fitPositions(positions);
+    addChart(data, positions);
     configureForSize();
-    if (big) fitAll();
-    else layoutAll();
-    app.dataset.timings = JSON.stringify({ fetch: t1 - t0, add: t2 - t1, layout: performance.now() - t2 });
+    const t2 = performance.now();
+    if (!rings) {
+      forceLayout();
+      fitAll();
+    }
+    const timings = { clicked: clicked, fetch: t1 - t0, add: t2 - t1, layout: performance.now() - t2 };
     say(`${entityNodes().length} entities and ${cy.nodes('[kind = "flag"]').length} flags on the chart.`);
-    ready();
+    ready(timings);
   }
 
   async function loadSaved(id) {
@@ -357,7 +511,7 @@
     chart.notes = st.notes || {};
     chart.groups = {};
     $("chart-title").value = data.title;
-    cy.elements().remove();
+    clearChart();
     addChart(data.chart);
     configureForSize();
     const positions = st.positions || {};
@@ -621,15 +775,170 @@
     say(`Shared with ${saved.shared_with.join(", ")}. They will see only what they may see.`);
   }
 
-  function png() {
-    const blob = cy.png({ full: true, output: "blob", bg: "#ffffff", maxWidth: 4000, maxHeight: 4000 });
+  // --- pictures ------------------------------------------------------------------------------------
+
+  function download(blob, name) {
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = "cairn-chart.png";
+    a.download = name;
     document.body.appendChild(a);
     a.click();
     a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }
+
+  async function png() {
+    await allDrawn();
+    download(cy.png({ full: true, output: "blob", bg: "#ffffff", maxWidth: 4000, maxHeight: 4000 }), "cairn-chart.png");
     say(`Picture saved. Handling: ${chart.handling || "as the material shown"} — mark it before sharing.`);
+  }
+
+  // SVG is written here from the chart's elements and their computed style, through Cytoscape's public
+  // API. The one extension for it (cytoscape-svg) is GPL-3.0 and unmaintained; Cytoscape's authors
+  // suggest exactly this (cytoscape/cytoscape.js#2923). It covers the shapes, lines and marks this
+  // page uses; an unknown shape is drawn as an ellipse.
+  const POLYGONS = {
+    // Unit polygons (x, y from -1 to 1), as Cytoscape draws these shapes.
+    triangle: [0, -1, 1, 1, -1, 1],
+    "round-triangle": [0, -1, 1, 1, -1, 1],
+    tag: [-1, -1, 0.25, -1, 1, 0, 0.25, 1, -1, 1],
+    "round-tag": [-1, -1, 0.25, -1, 1, 0, 0.25, 1, -1, 1],
+    diamond: [0, -1, 1, 0, 0, 1, -1, 0],
+    "round-diamond": [0, -1, 1, 0, 0, 1, -1, 0],
+  };
+  const DASHES = { dashed: ' stroke-dasharray="6 3"', dotted: ' stroke-dasharray="1 3"' };
+
+  const ENTITIES = { "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" };
+
+  function esc(text) {
+    return String(text).replace(/[<>&"']/g, (c) => ENTITIES[c]);
+  }
+
+  const num = (value) => Math.round(Number(value) * 100) / 100;
+  const px = (ele, name) => parseFloat(ele.style(name)) || 0;
+
+  function svgNode(n) {
+    const p = n.position();
+    const w = n.width();
+    const h = n.height();
+    const shape = n.style("shape");
+    const paint =
+      `fill="${esc(n.style("background-color"))}" fill-opacity="${num(n.style("background-opacity"))}" ` +
+      `stroke="${esc(n.style("border-color"))}" stroke-width="${num(px(n, "border-width"))}"` +
+      (DASHES[n.style("border-style")] || "");
+    if (POLYGONS[shape]) {
+      const pts = POLYGONS[shape];
+      const points = [];
+      for (let i = 0; i < pts.length; i += 2) {
+        points.push(`${num(p.x + (pts[i] * w) / 2)},${num(p.y + (pts[i + 1] * h) / 2)}`);
+      }
+      const join = shape.startsWith("round") ? "round" : "miter";
+      return `<polygon points="${points.join(" ")}" stroke-linejoin="${join}" ${paint}/>`;
+    }
+    if (shape.includes("rectangle") || shape === "square") {
+      const r = shape.startsWith("round") ? Math.min(w, h) / 4 : 0;
+      const box = `x="${num(p.x - w / 2)}" y="${num(p.y - h / 2)}" width="${num(w)}" height="${num(h)}"`;
+      return `<rect ${box} rx="${num(r)}" ${paint}/>`;
+    }
+    return `<ellipse cx="${num(p.x)}" cy="${num(p.y)}" rx="${num(w / 2)}" ry="${num(h / 2)}" ${paint}/>`;
+  }
+
+  function svgText(ele, text, x, y) {
+    const weight = ele.style("font-weight") === "bold" ? ' font-weight="bold"' : "";
+    const font = `font-size="${num(px(ele, "font-size"))}" fill="${esc(ele.style("color"))}"${weight}`;
+    return `<text x="${num(x)}" y="${num(y)}" ${font}>${esc(text)}</text>`;
+  }
+
+  function svgEdge(e) {
+    const s = e.source().position();
+    const t = e.target().position();
+    const width = px(e, "width");
+    const colour = esc(e.style("line-color"));
+    let x2 = t.x;
+    let y2 = t.y;
+    let arrow = "";
+    const len = Math.hypot(t.x - s.x, t.y - s.y);
+    if (e.data("directed") && len > 0) {
+      // Stop at the target's edge and draw the arrowhead there.
+      const ux = (t.x - s.x) / len;
+      const uy = (t.y - s.y) / len;
+      const back = e.target().width() / 2 + 1;
+      x2 = t.x - ux * back;
+      y2 = t.y - uy * back;
+      const size = 4 + 2 * width;
+      const bx = x2 - ux * size;
+      const by = y2 - uy * size;
+      arrow =
+        `<polygon points="${num(x2)},${num(y2)} ${num(bx - (uy * size) / 2)},${num(by + (ux * size) / 2)} ` +
+        `${num(bx + (uy * size) / 2)},${num(by - (ux * size) / 2)}" fill="${colour}"/>`;
+    }
+    const line =
+      `<line x1="${num(s.x)}" y1="${num(s.y)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${colour}" ` +
+      `stroke-width="${num(width)}"${DASHES[e.style("line-style")] || ""}/>`;
+    const label = e.style("label");
+    const text = label ? svgText(e, label, (s.x + t.x) / 2, (s.y + t.y) / 2 - 3) : "";
+    return line + arrow + text;
+  }
+
+  function chartSvg() {
+    const shown = cy.elements(":visible");
+    const bb = shown.nodes().boundingBox({ includeLabels: true, includeOverlays: false });
+    const pad = 20;
+    const head = 36; // the caption with the handling
+    const title = $("chart-title").value.trim() || "Cairn link chart";
+    const handling = `Handling: ${chart.handling || "as the material shown"}`;
+    // Wide enough for the caption too (about 0.6 em a character): the handling must not be cut off.
+    const caption = Math.max(14 * 0.6 * title.length, 11 * 0.6 * handling.length);
+    const x0 = bb.x1 - pad;
+    const y0 = bb.y1 - pad - head;
+    const width = Math.max(bb.w, caption) + 2 * pad;
+    const height = bb.h + 2 * pad + head;
+    const out = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<svg xmlns="http://www.w3.org/2000/svg" viewBox="${num(x0)} ${num(y0)} ${num(width)} ${num(height)}" ` +
+        `width="${Math.ceil(width)}" height="${Math.ceil(height)}" font-family="Helvetica, Arial, sans-serif">`,
+      `<title>${esc(title)}</title>`,
+      `<desc>${esc(handling)}</desc>`,
+      `<rect x="${num(x0)}" y="${num(y0)}" width="${num(width)}" height="${num(height)}" fill="#ffffff"/>`,
+      `<text x="${num(x0 + pad)}" y="${num(y0 + pad)}" font-size="14" font-weight="bold" fill="#0b0c0c">${esc(title)}</text>`,
+      `<text x="${num(x0 + pad)}" y="${num(y0 + pad + 16)}" font-size="11" fill="#0b0c0c">${esc(handling)}</text>`,
+    ];
+    // Groups behind everything, then links, then nodes with their labels.
+    shown.nodes(":parent").forEach((g) => {
+      const b = g.boundingBox({ includeLabels: false, includeOverlays: false });
+      out.push(
+        `<rect x="${num(b.x1)}" y="${num(b.y1)}" width="${num(b.w)}" height="${num(b.h)}" ` +
+          `fill="${esc(g.style("background-color"))}" fill-opacity="${num(g.style("background-opacity"))}" ` +
+          `stroke="${esc(g.style("border-color"))}" stroke-dasharray="6 3"/>`,
+        svgText(g, g.data("display") || "", b.x1, b.y1 - 4),
+      );
+    });
+    out.push('<g class="links">');
+    shown.edges().forEach((e) => {
+      const opacity = num(e.style("opacity"));
+      out.push(opacity < 1 ? `<g opacity="${opacity}">${svgEdge(e)}</g>` : svgEdge(e));
+    });
+    out.push('</g><g class="nodes" text-anchor="middle">');
+    shown
+      .nodes()
+      .filter((n) => !n.isParent())
+      .forEach((n) => {
+        const p = n.position();
+        const opacity = num(n.style("opacity"));
+        const label = n.data("display") || "";
+        const size = px(n, "font-size");
+        const text = label ? svgText(n, label, p.x, p.y + n.height() / 2 + 3 + size) : "";
+        const body = svgNode(n) + text;
+        out.push(opacity < 1 ? `<g opacity="${opacity}">${body}</g>` : body);
+      });
+    out.push("</g></svg>");
+    return out.join("\n");
+  }
+
+  async function svg() {
+    await allDrawn();
+    download(new Blob([chartSvg()], { type: "image/svg+xml" }), "cairn-chart.svg");
+    say(`Drawing saved as SVG. Handling: ${chart.handling || "as the material shown"} — it is marked on the drawing.`);
   }
 
   function updateExports() {
@@ -731,6 +1040,7 @@
     save: save,
     share: share,
     png: png,
+    svg: svg,
   };
 
   async function run(fn) {
@@ -745,6 +1055,7 @@
     button.addEventListener("click", () => run(actions[button.dataset.action]));
   }
   $("chart-load").addEventListener("submit", (event) => {
+    const clicked = performance.now();
     event.preventDefault();
     const seeds = $("chart-seeds").value.replace(/\s+/g, "");
     if (!seeds) {
@@ -755,7 +1066,7 @@
     chart.notes = {};
     chart.groups = {};
     $("chart-saved").textContent = "";
-    run(() => loadSeeds(seeds, $("chart-hops").value || "1", $("chart-max-nodes").value || app.dataset.maxNodes));
+    run(() => loadSeeds(seeds, $("chart-hops").value || "1", $("chart-max-nodes").value || app.dataset.maxNodes, clicked));
   });
   $("chart-title").addEventListener("change", updateExports);
 
@@ -766,4 +1077,9 @@
   } else {
     say("Give an entity id (or open one from an entity page) to start.");
   }
+
+  // For the browser tests, the console and other scripts on this page (a panel that adds to the chart
+  // listens for "cairn:chart-ready"): the drawing, the entity ids on it, and the status line.
+  window.cairnChart = { cy: cy, entityIds: entityIds, say: say };
+  document.dispatchEvent(new CustomEvent("cairn:chart-ready"));
 })();
