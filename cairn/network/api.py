@@ -271,6 +271,36 @@ def communities(request: HttpRequest, entities: str, min_size: int = 3) -> Any:
     return {"entities": g.vcount(), "links": g.ecount(), "groups": [c.as_dict() for c in found]}
 
 
+class DrawingIn(Schema):
+    format: str
+    entities: list[int]
+    title: str = ""
+
+
+@router.post("/network/drawings", response={201: dict[str, Any]}, summary="Record a PNG or SVG drawing of a chart")
+def drawing(request: HttpRequest, body: DrawingIn) -> Any:
+    """The page draws PNG and SVG itself; it records each here first (and draws nothing if this fails)."""
+    user = _analyst(request)
+    if body.format not in {"png", "svg"}:
+        raise HttpError(400, "format: png or svg.")
+    if not body.entities or len(body.entities) > MAX_NODES:
+        raise HttpError(400, f"entities: between 1 and {MAX_NODES:,} entity ids.")
+    audit.record(
+        action=AuditAction.EXPORT,
+        actor=user,
+        object_type="network.drawing",
+        reason=current_reason(request),
+        request=request,
+        detail={
+            "format": body.format,
+            "entities": len(body.entities),
+            "entity_ids": sorted(set(body.entities))[:MAX_NODES],
+            "title": body.title[:MAX_TITLE],
+        },
+    )
+    return 201, {"recorded": True}
+
+
 @router.get("/network/export", summary="A chart as GraphML, CSV (zip) or i2 ANX, with its handling")
 def export(
     request: HttpRequest,

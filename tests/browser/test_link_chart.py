@@ -172,6 +172,8 @@ def test_open_expand_see_a_flag_save_and_share(browser, live_server) -> None:
     assert "Handling: OFFICIAL" in drawing
     assert "Marta" not in drawing
     page.get_by_text("Drawing saved as SVG").wait_for()
+    drawn = AuditEntry.objects.get(object_type="network.drawing", action="export")
+    assert drawn.detail["format"] == "svg" and {ivan, hub, pavel} <= set(drawn.detail["entity_ids"])
     href = page.get_attribute("#export-graphml", "href") or ""
     assert href.startswith("/api/v1/network/export?") and "format=graphml" in href and f"{hub}" in href
 

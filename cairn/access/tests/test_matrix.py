@@ -188,6 +188,10 @@ API_OPERATIONS: dict[str, Row] = {
         HIDDEN, method="post", kwargs={"group_id": 999999}, body={"scores": {}, "rationale": "x"}
     ),
     "GET /api/v1/threat-schemes": Row(HIDDEN, only=LINKERS),
+    # Recording a drawing of entities: linkers are recorded (an audit entry), no data is read.
+    "POST /api/v1/network/drawings": Row(
+        HIDDEN, method="post", only={r: CREATED for r in LINKERS}, body={"format": "png", "entities": [999999]}
+    ),
     "GET /api/v1/network/export": Row(HIDDEN, kwargs={"query": "?format=graphml&seeds=999999"}),
     "GET /api/v1/network/charts": Row(HIDDEN, only=LINKERS),
     # A chart of an entity the saver may not know cannot be saved: "no such entity".

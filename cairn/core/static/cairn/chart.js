@@ -787,8 +787,15 @@
     window.setTimeout(() => URL.revokeObjectURL(a.href), 60000);
   }
 
+  // A drawing leaves Cairn as surely as an export does: it is recorded first, and not made if that fails.
+  async function recordDrawing(format) {
+    const title = (document.getElementById("chart-title") || {}).value || "";
+    await api("/network/drawings", { method: "POST", body: JSON.stringify({ format, entities: entityIds(), title }) });
+  }
+
   async function png() {
     await allDrawn();
+    await recordDrawing("png");
     download(cy.png({ full: true, output: "blob", bg: "#ffffff", maxWidth: 4000, maxHeight: 4000 }), "cairn-chart.png");
     say(`Picture saved. Handling: ${chart.handling || "as the material shown"} — mark it before sharing.`);
   }
@@ -937,6 +944,7 @@
 
   async function svg() {
     await allDrawn();
+    await recordDrawing("svg");
     download(new Blob([chartSvg()], { type: "image/svg+xml" }), "cairn-chart.svg");
     say(`Drawing saved as SVG. Handling: ${chart.handling || "as the material shown"} — it is marked on the drawing.`);
   }
