@@ -141,3 +141,27 @@ def browser_sign_in(
     page.click("#id_submit")
     page.wait_for_url(re.compile(r".*/$"))
     return page
+
+
+def submit_report(
+    author: User,
+    *subjects: Any,
+    level: str = "shared",
+    groups: list[int] | None = None,
+    text: str = "Test report.",
+    **fields: Any,
+) -> Any:
+    """A report graded 1B, handling P (unless ``fields`` say otherwise), submitted through the service."""
+    from cairn.intelligence import services
+    from cairn.intelligence.inputs import ReportInput
+
+    data = {
+        "text": text,
+        "source_evaluation": "1",
+        "intelligence_assessment": "B",
+        "handling_code": "P",
+        "dissemination": level,
+        "sharing_group_ids": groups or [],
+        "subjects": list(subjects),
+    } | fields
+    return services.report_submit(actor=author, data=ReportInput(**data))

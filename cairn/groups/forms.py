@@ -8,17 +8,13 @@ from django import forms
 
 from cairn.accounts.models import SharingGroup
 from cairn.groups.services import ADOPT_DISSEMINATION, AdoptInput
-from cairn.intelligence.choices import (
-    Dissemination,
-    ExploitationType,
-    HandlingCode,
-    HandlingCondition,
-    IntelligenceAssessment,
-    SourceEvaluation,
-)
+from cairn.intelligence.choices import Dissemination, IntelligenceAssessment, SourceEvaluation
+from cairn.intelligence.forms import GradingForm
 
 
-class AdoptForm(forms.Form):
+class AdoptForm(GradingForm):
+    """Grading as for a report; an analyst's own analysis starts at 1 B."""
+
     name = forms.CharField(label="Name of the group", max_length=200, help_text="As analysts will refer to it.")
     summary = forms.CharField(
         label="What is known about it",
@@ -29,25 +25,6 @@ class AdoptForm(forms.Form):
     members = forms.MultipleChoiceField(label="Members", widget=forms.CheckboxSelectMultiple)
     offered = forms.CharField(widget=forms.HiddenInput)
     found_by = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
-    source_evaluation = forms.ChoiceField(
-        label="Source evaluation", choices=SourceEvaluation.choices, widget=forms.RadioSelect, initial="1"
-    )
-    intelligence_assessment = forms.ChoiceField(
-        label="Intelligence assessment", choices=IntelligenceAssessment.choices, widget=forms.RadioSelect, initial="B"
-    )
-    handling_code = forms.ChoiceField(
-        label="Handling code", choices=HandlingCode.choices, widget=forms.RadioSelect, initial=HandlingCode.P
-    )
-    handling_conditions = forms.MultipleChoiceField(
-        label="Handling conditions (with C)",
-        required=False,
-        choices=HandlingCondition.choices,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    handling_conditions_text = forms.CharField(label="Other conditions", required=False, max_length=2000)
-    exploitation_types = forms.MultipleChoiceField(
-        label="Exploitation type", required=False, choices=ExploitationType.choices, widget=forms.CheckboxSelectMultiple
-    )
     dissemination = forms.ChoiceField(
         label="Dissemination",
         choices=[(d.value, d.label) for d in Dissemination if d in ADOPT_DISSEMINATION],
@@ -64,6 +41,8 @@ class AdoptForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[tuple[int, str]], organisation_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["source_evaluation"].initial = SourceEvaluation.RELIABLE
+        self.fields["intelligence_assessment"].initial = IntelligenceAssessment.B
         self.fields["members"].choices = [(str(e), label) for e, label in members]  # type: ignore[attr-defined]
         qs = SharingGroup.objects.filter(members__id=organisation_id).order_by("name")
         self.fields["sharing_groups"].queryset = qs  # type: ignore[attr-defined]

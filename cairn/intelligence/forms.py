@@ -38,13 +38,9 @@ RELATION_CHOICES = [("", "—")] + [(r, r.replace("_", " ")) for r in sorted(REL
 BLANK_SUBJECT_ROWS = 3
 
 
-class ReportForm(forms.Form):
-    text = forms.CharField(label="What do you know?", widget=forms.Textarea(attrs={"rows": 8}), required=False)
-    occurred_on = forms.DateField(
-        label="When did it happen? (YYYY-MM-DD)",
-        required=False,
-        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
-    )
+class GradingForm(forms.Form):
+    """The 3x5x2 grading, handling and exploitation type: a report's, and an analysis record's (crime groups)."""
+
     source_evaluation = forms.ChoiceField(
         label="Source evaluation",
         choices=SourceEvaluation.choices,
@@ -67,11 +63,20 @@ class ReportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     handling_conditions_text = forms.CharField(label="Other conditions", required=False, max_length=2000)
-    classification = forms.ChoiceField(
-        label="Classification", choices=Classification.choices, initial=Classification.OFFICIAL_SENSITIVE
-    )
     exploitation_types = forms.MultipleChoiceField(
         label="Exploitation type", required=False, choices=ExploitationType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class ReportForm(GradingForm):
+    text = forms.CharField(label="What do you know?", widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    occurred_on = forms.DateField(
+        label="When did it happen? (YYYY-MM-DD)",
+        required=False,
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
+    classification = forms.ChoiceField(
+        label="Classification", choices=Classification.choices, initial=Classification.OFFICIAL_SENSITIVE
     )
     dissemination = forms.ChoiceField(
         label="Dissemination", choices=Dissemination.choices, widget=forms.RadioSelect, initial=Dissemination.RESTRICTED

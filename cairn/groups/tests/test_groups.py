@@ -12,14 +12,20 @@ from django.test import Client
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory, run_cli, verified_client
+from cairn.core.testing import (
+    OrganisationFactory,
+    SharingGroupFactory,
+    UserFactory,
+    run_cli,
+    submit_report,
+    verified_client,
+)
 from cairn.entities.choices import Property
 from cairn.entities.models import Entity, Statement
 from cairn.groups import detection
 from cairn.groups.models import CrimeGroup, DetectionRun, ThreatAssessment, ThreatScheme
 from cairn.groups.selectors import active_scheme
-from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.intelligence.models import IntelligenceReport
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +38,7 @@ def make_user(**kwargs: Any) -> User:
 
 
 def submit(author: User, *subjects: SubjectInput, level: str = "shared", groups: list[int] | None = None) -> Any:
-    return services.report_submit(
-        actor=author,
-        data=ReportInput(
-            text="Crime group test report.",
-            source_evaluation="1",
-            intelligence_assessment="B",
-            handling_code="P",
-            dissemination=level,
-            sharing_group_ids=groups or [],
-            subjects=list(subjects),
-        ),
-    )
+    return submit_report(author, *subjects, level=level, groups=groups, text="Crime group test report.")
 
 
 def person(name: str) -> SubjectInput:

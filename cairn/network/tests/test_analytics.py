@@ -9,11 +9,10 @@ import pytest
 
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
-from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.core.testing import OrganisationFactory, UserFactory, submit_report
 from cairn.entities.models import Entity
 from cairn.entities.normalise import normalise
-from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.network import analytics, graph
 
 pytestmark = pytest.mark.django_db
@@ -27,17 +26,7 @@ def submit(author, *numbers: str, level: str = "shared", person: str = "") -> No
     subjects = [SubjectInput(kind="phone", value=n, role="user") for n in numbers]
     if person:
         subjects.append(SubjectInput(kind="person", value=person, role="suspect"))
-    services.report_submit(
-        actor=author,
-        data=ReportInput(
-            text="Analytics test report.",
-            source_evaluation="1",
-            intelligence_assessment="B",
-            handling_code="P",
-            dissemination=level,
-            subjects=subjects,
-        ),
-    )
+    submit_report(author, *subjects, level=level, text="Analytics test report.")
 
 
 def pid(number: str) -> int:

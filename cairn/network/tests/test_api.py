@@ -14,10 +14,9 @@ from django.test import Client
 from cairn.accounts.choices import Role
 from cairn.accounts.models import SharingGroup, User
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory, verified_client
+from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory, submit_report, verified_client
 from cairn.entities.models import Entity
-from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.intelligence.models import IntelligenceReport
 from cairn.network.models import SavedChart
 
@@ -36,18 +35,7 @@ def make_group(**kwargs: Any) -> SharingGroup:
 
 
 def submit(author: User, *subjects: SubjectInput, level: str = "shared", groups: list[int] | None = None) -> Any:
-    return services.report_submit(
-        actor=author,
-        data=ReportInput(
-            text="Network API test report.",
-            source_evaluation="1",
-            intelligence_assessment="B",
-            handling_code="P",
-            dissemination=level,
-            sharing_group_ids=groups or [],
-            subjects=list(subjects),
-        ),
-    )
+    return submit_report(author, *subjects, level=level, groups=groups, text="Network API test report.")
 
 
 def person(name: str) -> SubjectInput:

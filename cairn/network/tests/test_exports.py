@@ -13,10 +13,10 @@ import pytest
 
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
-from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.core.testing import OrganisationFactory, UserFactory, submit_report
 from cairn.entities.models import Entity
 from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.network import exports, graph
 
 pytestmark = pytest.mark.django_db
@@ -30,18 +30,14 @@ NS = {"g": exports.GRAPHML_NS}
 
 
 def submit(author, *subjects: SubjectInput, level: str = "shared", conditions: list[str] | None = None):
-    return services.report_submit(
-        actor=author,
-        data=ReportInput(
-            text="Export test report.",
-            source_evaluation="1",
-            intelligence_assessment="B",
-            handling_code="C" if conditions else "P",
-            handling_conditions=conditions or [],
-            classification="OFFICIAL-SENSITIVE" if conditions else "OFFICIAL",
-            dissemination=level,
-            subjects=list(subjects),
-        ),
+    return submit_report(
+        author,
+        *subjects,
+        level=level,
+        text="Export test report.",
+        handling_code="C" if conditions else "P",
+        handling_conditions=conditions or [],
+        classification="OFFICIAL-SENSITIVE" if conditions else "OFFICIAL",
     )
 
 
