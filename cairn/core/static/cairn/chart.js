@@ -206,6 +206,7 @@
 
   // Links still to draw (see STREAM_ABOVE), and whoever waits for all of them (the picture exports).
   let pendingEdges = [];
+  let foldedEdges = []; // co-mention links of many-subject reports not drawn (see STAR_ABOVE)
   let draining = false;
   let drawnWaiters = [];
   let lastTimings = null;
@@ -218,7 +219,67 @@
     return data.type === "co_mentioned" ? 3 : 2;
   }
 
-  function addChart(data, positions) {
+  // A report naming many subjects joins each to every other: 20 subjects are 190 links, a hairball
+  // that hides the network and costs Cytoscape ~0.15 ms a link. Such a report is drawn as a star
+  // around its best-connected subject instead; every subject keeps a link through the report, and
+  // "Show every link" draws the rest.
+  const STAR_ABOVE = 8;
+
+  function foldCliques(edges, keepPairs) {
+    const members = new Map(); // report id -> node ids it names on this chart
+    const degree = new Map();
+    for (const e of edges) {
+      const d = e.data;
+      degree.set(d.source, (degree.get(d.source) || 0) + 1);
+      degree.set(d.target, (degree.get(d.target) || 0) + 1);
+      if (d.type !== "co_mentioned") continue;
+      for (const r of d.report_ids || []) {
+        if (!members.has(r)) members.set(r, new Set());
+        members.get(r).add(d.source).add(d.target);
+      }
+    }
+    const hub = new Map();
+    for (const [r, ids] of members) {
+      if (ids.size <= STAR_ABOVE) continue;
+      let best = null;
+      for (const id of ids) {
+        const better = best === null || (degree.get(id) || 0) > (degree.get(best) || 0) || ((degree.get(id) || 0) === (degree.get(best) || 0) && id < best);
+        if (better) best = id;
+      }
+      hub.set(r, best);
+    }
+    if (!hub.size) return [edges, []];
+    const keep = [];
+    const folded = [];
+    for (const e of edges) {
+      const d = e.data;
+      const reports = d.report_ids || [];
+      const drawn =
+        d.type !== "co_mentioned" ||
+        keepPairs.has(`${d.source}|${d.target}`) ||
+        keepPairs.has(`${d.target}|${d.source}`) ||
+        reports.some((r) => !hub.has(r) || hub.get(r) === d.source || hub.get(r) === d.target);
+      (drawn ? keep : folded).push(e);
+    }
+    return [keep, folded];
+  }
+
+  function showFolded() {
+    const box = $("chart-folded");
+    if (!box) return;
+    box.hidden = !foldedEdges.length;
+    $("chart-folded-count").textContent = foldedEdges.length.toLocaleString("en-GB");
+  }
+
+  function showEveryLink() {
+    const edges = foldedEdges;
+    foldedEdges = [];
+    showFolded();
+    queueEdges(edges);
+    say(`Drawing ${edges.length.toLocaleString("en-GB")} more links.`);
+  }
+
+  function addChart(data, positions, keepPairs) {
     // One cy.add per kind of element (adding thousands one at a time is many times slower), inside a
     // batch so nothing is styled or drawn until all are in.
     const fast = data.elements.nodes.length + cy.nodes().length > BIG;
@@ -245,6 +306,12 @@
         edges.push({ group: "edges", data: e.data, classes: fast ? "fast" : "" });
       }
     }
+    const [drawn, folded] = foldCliques(edges, keepPairs || new Set());
+    edges = drawn;
+    if (folded.length) {
+      foldedEdges = foldedEdges.concat(folded);
+      showFolded();
+    }
     let later = [];
     if (edges.length > STREAM_ABOVE) {
       const ranked = edges.map((e, i) => [edgeRank(e.data, seeds), i, e]);
@@ -269,6 +336,7 @@
     draining = true;
     // After the frame that shows the nodes (and after ready() has marked it), one slice per task.
     cy.one("render", () => window.requestAnimationFrame(() => window.setTimeout(drainEdges, 0)));
+    cy.forceRender(); // a chart already drawn has no frame of its own coming
   }
 
   function drainEdges() {
@@ -309,6 +377,8 @@
 
   function clearChart() {
     pendingEdges = [];
+    foldedEdges = [];
+    showFolded();
     cy.elements().remove();
   }
 
@@ -607,7 +677,9 @@
     say("Looking for paths…");
     const data = await api(`/network/paths?${p}`);
     clearHighlights();
-    const added = addChart(data);
+    const onPath = new Set();
+    for (const route of data.paths) route.forEach((e, i) => i && onPath.add(`e${route[i - 1]}|e${e}`));
+    const added = addChart(data, null, onPath);
     placeAround(chosen.first(), added);
     if (!data.paths.length) {
       say(data.message || "No path found.");
@@ -1049,6 +1121,7 @@
     share: share,
     png: png,
     svg: svg,
+    "every-link": async () => showEveryLink(),
   };
 
   async function run(fn) {
