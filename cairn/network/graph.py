@@ -24,11 +24,13 @@ The graph model
 
 The access approach
 -------------------
-Every hop is one PostgreSQL query over ``statements_visible_to(user)`` (through
-``cairn.access.network``), so the rule is checked row by row on each report reached and no graph
-is ever computed for everyone and filtered afterwards. Walks are breadth-first from the seeds;
-paths are found by a two-ended breadth-first search, each level one such query. Analytics build
-an igraph Graph from the same visible statements (``visible_graph``).
+Every hop is one PostgreSQL query over the statements the viewer may see (``GraphRule`` in
+``cairn.access.network``: raw SQL with the rule compiled from its own Q objects), so the rule is
+checked row by row on each report reached and no graph is ever computed for everyone and filtered
+afterwards. Walks are breadth-first from the seeds; paths are found by a two-ended breadth-first
+search, each level one such query (two small levels share one). An end or seed is looked up apart
+only when the walk did not already show it visible: a row out of it comes from a visible statement
+naming it. Analytics build an igraph Graph from the same visible statements (``visible_graph``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import igraph
 from django.db import connection
 from django.db.models import Q
 
-from cairn.access.intelligence import Flag, flags_for, reports_visible_to
+from cairn.access.intelligence import Flag
 from cairn.access.network import GraphRule, kinds_of_reached
 from cairn.entities.choices import RELATIONSHIPS, EntityKind, Property
 from cairn.intelligence.choices import Classification, Dissemination, HandlingCode
@@ -60,6 +62,8 @@ MAX_FLAG_NODES = 200
 HOP_ROW_LIMIT = 20_000
 PATH_ROW_LIMIT = 100_000
 DEFAULT_PATH_LIMIT = 10
+# A two-ended search expands both sides in one query while neither frontier is larger than this.
+BOTH_SIDES_AT_ONCE = 32
 NOT_FOUND = "No such entity."
 
 _KIND_LABELS = dict(EntityKind.choices)
@@ -110,6 +114,15 @@ class ChartFilters:
         if self.organisation_ids is not None:
             q &= Q(**{f"{prefix}organisation_id__in": sorted(self.organisation_ids)})
         return q if q else None
+
+    @property
+    def report_filter(self) -> Q | None:
+        """The same filter on the report itself, for ``GraphRule``'s raw queries."""
+        return self.report_q(prefix="")
+
+    @property
+    def kinds(self) -> list[str] | None:
+        return sorted(self.entity_kinds) if self.entity_kinds is not None else None
 
     @property
     def follows_co_mentions(self) -> bool:
@@ -332,24 +345,41 @@ Row = tuple[int, int, int]  # (from entity, to entity, report)
 
 def _hop(rule: GraphRule, frontier: Collection[int], filters: ChartFilters, limit: int) -> tuple[list[Row], bool]:
     """Every visible (from, to, report) one hop out of ``frontier``; True when cut at ``limit``."""
-    extra = filters.report_q()
-    kinds = sorted(filters.entity_kinds) if filters.entity_kinds is not None else None
     if filters.follows_co_mentions:
-        rows = rule.co_subject_rows(frontier, extra, kinds, limit + 1)
+        rows = rule.co_subject_rows(frontier, filters.report_filter, filters.kinds, limit + 1)
         return rows[:limit], len(rows) > limit
     props = filters.relationship_props or []
     if not props:
         return [], False
-    rel = rule.relationships(extra).filter(prop__in=props)
-    out = rel.filter(entity_id__in=list(frontier))
-    inbound = rel.filter(related_entity_id__in=list(frontier))
-    if kinds is not None:
-        out = out.filter(related_entity__kind__in=kinds)
-        inbound = inbound.filter(entity__kind__in=kinds)
-    rows = list(out.values_list("entity_id", "related_entity_id", "report_id")[: limit + 1])
-    rows += list(inbound.values_list("related_entity_id", "entity_id", "report_id")[: limit + 1])
-    rows = [r for r in rows if r[0] != r[1]]
+    rows = rule.relationship_rows(frontier, props, filters.report_filter, filters.kinds, limit + 1)
     return rows[:limit], len(rows) > limit
+
+
+def _step(
+    rule: GraphRule,
+    frontier: Collection[int],
+    done: Collection[int],
+    towards: Collection[int] | None,
+    filters: ChartFilters,
+    limit: int,
+) -> tuple[list[Row], bool]:
+    """One level of a breadth-first search: (from, to, report) out of ``frontier``, skipping the reports in
+    ``done`` (already read in full), only ``to`` in ``towards`` if given; True when cut at ``limit``."""
+    if filters.follows_co_mentions:
+        rows = rule.frontier_rows(
+            frontier,
+            done=done,
+            towards=towards,
+            report_filter=filters.report_filter,
+            kinds=filters.kinds,
+            limit=limit + 1,
+        )
+        return rows[:limit], len(rows) > limit
+    rows, cut = _hop(rule, frontier, filters, limit)
+    if towards is not None:
+        wanted = set(towards)
+        rows = [r for r in rows if r[1] in wanted]
+    return rows, cut
 
 
 @dataclass
@@ -357,6 +387,7 @@ class _Walk:
     dist: dict[int, int]
     weight: Counter[int]
     truncated: bool
+    moved: bool = False  # the first hop found a visible statement naming a seed
 
 
 def _walk(rule: GraphRule, seeds: Iterable[int], hops: int, filters: ChartFilters, limit: int = HOP_ROW_LIMIT) -> _Walk:
@@ -368,6 +399,7 @@ def _walk(rule: GraphRule, seeds: Iterable[int], hops: int, filters: ChartFilter
             break
         rows, cut = _hop(rule, frontier, filters, limit)
         walk.truncated |= cut
+        walk.moved |= bool(rows)
         nxt: set[int] = set()
         for _a, b, _report in rows:
             seen = dist.get(b)
@@ -394,11 +426,14 @@ def within_k(user: Any, seed: int, k: int, filters: ChartFilters | None = None) 
 
     A seed known only by flag has no visible neighbours: ``{seed: 0}``.
     """
+    seed = int(seed)
     rule = GraphRule(user)
-    access = _resolve(rule, [seed])
-    if access[seed][0] != "full":
+    walk = _walk(rule, [seed], k, filters or NO_FILTERS)
+    # Rows out of the seed come from visible statements naming it, so it is known in full; only a
+    # walk that never left the seed has to ask what the viewer may know of it.
+    if not walk.moved and _resolve(rule, [seed])[seed][0] != "full":
         return {seed: 0}
-    return _walk(rule, [seed], k, filters or NO_FILTERS).dist
+    return walk.dist
 
 
 def neighbourhood(
@@ -469,21 +504,44 @@ def _paths_to(node: int, parents: dict[int, set[int]], limit: int) -> list[list[
     return out
 
 
-def _bidirectional(
-    rule: GraphRule, a: int, b: int, max_hops: int, filters: ChartFilters, limit: int
-) -> tuple[list[list[int]], int, bool]:
-    """Shortest paths a -> b as entity-id lists (at most ``limit``), how many exist, and whether a hop was cut."""
+@dataclass
+class _Search:
+    paths: list[list[int]]  # at most ``limit``, as entity ids
+    total: int  # how many shortest paths there are
+    truncated: bool  # a level was cut at PATH_ROW_LIMIT
+    known: set[int]  # ends shown visible by a visible statement met on the way
+
+
+def _bidirectional(rule: GraphRule, a: int, b: int, max_hops: int, filters: ChartFilters, limit: int) -> _Search:
+    """Shortest paths a -> b, two-ended: each level expands the smaller side, one query a level.
+
+    While both frontiers are small (the ends, and a level or two out) one query expands both, two
+    levels for one round trip; the last level allowed asks only where the two sides meet. Shortest
+    paths do not depend on which side grows first: the search stops at the first level where the
+    sides meet, and every shortest path crosses that level.
+
+    A report read in full at one level is not read again: everything it names was reached then, at
+    that level or the next, so it adds no entity and no parent later. Nor can it join the sides
+    later, since an entity both sides had reached would have stopped the search already. (With a
+    kind filter an end of another kind is not reached through its reports, so then every level
+    reads every report.)
+    """
     if a == b:
-        return [[a]], 1, False
-    dist = ({a: 0}, {b: 0})
+        return _Search([[a]], 1, False, set())
+    seeds = (a, b)
+    dist: tuple[dict[int, int], dict[int, int]] = ({a: 0}, {b: 0})
     parents: tuple[dict[int, set[int]], dict[int, set[int]]] = ({a: set()}, {b: set()})
-    frontier = ({a}, {b})
+    frontier: list[set[int]] = [{a}, {b}]
+    done: set[int] = set()  # reports read in full by either side
+    skip = done if filters.entity_kinds is None else set()
     truncated = False
-    for _ in range(max_hops):
-        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
-        rows, cut = _hop(rule, frontier[side], filters, PATH_ROW_LIMIT)
-        truncated |= cut
+    known: set[int] = set()
+
+    def grow(side: int, rows: list[Row]) -> list[int]:
+        """Take in one level of ``side``; the entities where it now meets the other side."""
         d, p = dist[side], parents[side]
+        if rows and len(d) == 1:
+            known.add(seeds[side])  # a row out of an end comes from a visible statement naming it
         nxt: set[int] = set()
         for x, y, _report in rows:
             level = d[x] + 1
@@ -494,25 +552,58 @@ def _bidirectional(
                 nxt.add(y)
             elif seen == level:
                 p[y].add(x)
-        frontier = (nxt, frontier[1]) if side == 0 else (frontier[0], nxt)
+        frontier[side] = nxt
         meeting = sorted(n for n in nxt if n in dist[1 - side])
-        if meeting:
-            best = min(dist[0][n] + dist[1][n] for n in meeting)
-            meeting = [n for n in meeting if dist[0][n] + dist[1][n] == best]
-            paths: list[list[int]] = []
-            total = 0
-            for m in meeting:
-                heads = _paths_to(m, parents[0], limit + 1)
-                tails = _paths_to(m, parents[1], limit + 1)
-                total += len(heads) * len(tails)
-                for h in heads:
-                    for t in tails:
-                        if len(paths) < limit:
-                            paths.append(list(reversed(h)) + t[1:])
-            return paths, total, truncated
-        if not nxt:
+        known.update(e for e in seeds if e in nxt)
+        return meeting
+
+    meeting: list[int] = []
+    step = 0
+    while step < max_hops:
+        first = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        levels: list[tuple[int, list[Row]]]
+        if step == max_hops - 1:
+            # The last level: only where the sides meet, the other side's newest level (any of it, if a
+            # level was cut).
+            towards: Collection[int] = frontier[1 - first] if not truncated else dist[1 - first].keys()
+            rows, cut = _step(rule, frontier[first], (), towards, filters, PATH_ROW_LIMIT)
+            levels = [(first, rows)]
+        else:
+            both = max(len(frontier[0]), len(frontier[1])) <= BOTH_SIDES_AT_ONCE
+            # Two small frontiers: both sides' next level in one query, taken in as two levels (the
+            # smaller side first).
+            starts = {x: side for side in ((0, 1) if both else (first,)) for x in frontier[side]}
+            rows, cut = _step(rule, starts, skip, None, filters, PATH_ROW_LIMIT)
+            known.update(x for x, _, _ in rows if x in seeds)
+            if not cut:
+                done.update(r for _, _, r in rows)
+            levels = [
+                (side, [r for r in rows if starts[r[0]] == side])
+                for side in (first, 1 - first)
+                if side in starts.values()
+            ]
+        truncated |= cut
+        for side, level_rows in levels:
+            step += 1
+            meeting = grow(side, level_rows)
+            if meeting or not frontier[side] or step == max_hops:
+                break
+        if meeting or not frontier[0] or not frontier[1]:
             break
-    return [], 0, truncated
+    if not meeting:
+        return _Search([], 0, truncated, known)
+    best = min(dist[0][n] + dist[1][n] for n in meeting)
+    paths: list[list[int]] = []
+    total = 0
+    for m in (n for n in meeting if dist[0][n] + dist[1][n] == best):
+        heads = _paths_to(m, parents[0], limit + 1)
+        tails = _paths_to(m, parents[1], limit + 1)
+        total += len(heads) * len(tails)
+        for h in heads:
+            for t in tails:
+                if len(paths) < limit:
+                    paths.append(list(reversed(h)) + t[1:])
+    return _Search(paths, total, truncated, known)
 
 
 def shortest_paths(
@@ -531,18 +622,23 @@ def shortest_paths(
     viewer may not read is never found.
     """
     filters = filters or NO_FILTERS
+    a, b = int(a), int(b)
     rule = GraphRule(user)
-    access = _resolve(rule, [a, b])
-    paths: list[list[int]] = []
-    total, cut = 0, False
-    if all(access[e][0] == "full" for e in (a, b)):
-        paths, total, cut = _bidirectional(rule, a, b, max_hops, filters, limit)
+    # The search starts at once: a row out of an end (or reaching it) comes from a visible statement
+    # naming it, so only the ends the search did not show visible are looked up, and only they can
+    # be unknown to the viewer (EntityNotFound) or known by flag (no path through them).
+    search = _bidirectional(rule, a, b, max_hops, filters, limit)
+    access = {e: ("full", "") for e in search.known}
+    if unsure := [e for e in dict.fromkeys((a, b)) if e not in search.known]:
+        access |= _resolve(rule, unsure)
+    if any(access[e][0] != "full" for e in (a, b)):
+        search = _Search([], 0, False, search.known)
+    paths, total, cut = search.paths, search.total, search.truncated
     on_path = list(dict.fromkeys(e for path in paths for e in path))
     dist = {e: min(p.index(e) for p in paths if e in p) for e in on_path} | {a: 0}
-    kinds = {e: k for e, (_, k) in access.items()}
+    # Kinds of the entities shown in full are read with their labels (``_entity_nodes``).
+    kinds = {e: k for e, (_, k) in access.items() if k}
     ids = list(dict.fromkeys([a, b, *on_path]))
-    if missing := [e for e in ids if e not in kinds]:
-        kinds |= kinds_of_reached(missing)
     nodes_access = {e: access[e][0] if e in access else "full" for e in ids}
     left = LeftOut(paths=max(total - len(paths), 0), at_least=cut)
     chart = _build_chart(rule, [a, b], nodes_access, kinds, dist, filters, left, path_edges=_path_pairs(paths))
@@ -572,15 +668,18 @@ def _build_chart(
     user = rule.user
     ids = list(access)
     full = [e for e in ids if access[e] == "full"]
-    extra = filters.report_q()
+    report_filter = filters.report_filter
     edges: list[Edge] = []
     related: dict[tuple[int, int], set[int]] = defaultdict(set)  # (low, high) -> reports stating a relationship
-    if full and (props := filters.relationship_props) != []:
-        rel = rule.relationships(extra).filter(entity_id__in=full, related_entity_id__in=full)
-        if props is not None:
-            rel = rel.filter(prop__in=props)
+    wants_edges = bool(full) and (path_edges is None or bool(path_edges))  # a path chart without a path has none
+    relationship_rows, co_rows = (
+        rule.chart_edges(full, report_filter, props=filters.relationship_props, co_mentions=filters.follows_co_mentions)
+        if wants_edges
+        else ([], [])
+    )
+    if relationship_rows:
         by_edge: dict[tuple[int, int, str], set[int]] = defaultdict(set)
-        for src, dst, prop, report in rel.values_list("entity_id", "related_entity_id", "prop", "report_id"):
+        for src, dst, prop, report in relationship_rows:
             pair = (min(src, dst), max(src, dst))
             if path_edges is not None and pair not in path_edges:
                 continue
@@ -598,23 +697,24 @@ def _build_chart(
                     sorted(reports),
                 )
             )
-    if full and filters.follows_co_mentions:
+    if co_rows:
         pairs: dict[tuple[int, int], set[int]] = defaultdict(set)
-        qs = rule.co_subjects(full, extra).filter(entity_id__in=full)
-        for x, y, report in qs.values_list("report__statements__entity_id", "entity_id", "report_id"):
+        for x, y, report in co_rows:  # x < y
             wanted = path_edges is None or (x, y) in path_edges
-            if x < y and wanted and report not in related.get((x, y), ()):
+            if wanted and report not in related.get((x, y), ()):
                 pairs[(x, y)].add(report)
         for (x, y), reports in sorted(pairs.items()):
             n = len(reports)
             label = f"named together in {n} report{'s' if n != 1 else ''}"
             edges.append(Edge(f"c{x}-{y}", f"e{x}", f"e{y}", CO_MENTIONED, label, False, sorted(reports)))
 
-    nodes = _entity_nodes(rule, ids, access, kinds, dist, set(seeds), extra)
-    flag_nodes, flag_edges, more_flags = _flag_nodes(user, ids, filters)
+    nodes, markings = _entity_nodes(rule, ids, access, kinds, dist, set(seeds), report_filter)
+    flag_nodes, flag_edges, more_flags = _flag_nodes(rule, ids, filters)
     left.flags = more_flags
     report_ids = {r for e in edges for r in e.report_ids} | {r for n in nodes for r in n.report_ids}
-    markings = _markings(user, report_ids)
+    # Reports behind edges are nearly always among those naming the nodes: read only the others.
+    markings |= _markings(rule, {r for r in report_ids if r not in markings})
+    markings = {r: markings[r] for r in sorted(report_ids) if r in markings}
     handling = Marking()
     for m in markings.values():
         handling.merge(m)
@@ -640,9 +740,11 @@ def _entity_nodes(
     kinds: dict[int, str],
     dist: dict[int, int],
     seeds: set[int],
-    extra: Q | None,
-) -> list[Node]:
+    report_filter: Q | None,
+) -> tuple[list[Node], dict[int, Marking]]:
+    """The entity nodes, and the markings of the reports naming them (read in the same query)."""
     full = [e for e in ids if access[e] == "full"]
+    markings: dict[int, Marking] = {}
     names: dict[int, Counter[str]] = defaultdict(Counter)
     keys: dict[int, str] = {}
     orgs: dict[int, set[str]] = defaultdict(set)
@@ -650,22 +752,11 @@ def _entity_nodes(
     dates: dict[int, list[date]] = defaultdict(list)
     if full:
         props = [Property.SUBJECT.value, Property.NAME.value, Property.IDENTIFIER.value]
-        qs = (
-            rule.statements(extra)
-            .filter(entity_id__in=full, prop__in=props)
-            .values_list(
-                "entity_id",
-                "prop",
-                "value",
-                "entity__key",
-                "report_id",
-                "report__organisation__code",
-                "report__occurred_on",
-                "report__created_at",
-            )
-            .order_by()
-        )
-        for entity, prop, value, key, report, org_code, occurred, created in qs:
+        for row in rule.label_rows(full, props, report_filter):
+            entity, prop, value, key, report, org_code, occurred, created = row[:8]
+            kinds.setdefault(entity, row[13])
+            if report not in markings:
+                markings[report] = _marking(*row[8:13])
             if key:
                 keys[entity] = key
             if prop == Property.NAME and value:
@@ -674,6 +765,8 @@ def _entity_nodes(
                 reports[entity].add(report)
                 orgs[entity].add(org_code)
                 dates[entity].append(occurred or created.date())
+    if missing := [e for e in full if e not in kinds]:  # seen only in statements that do not label it
+        kinds |= kinds_of_reached(missing)
     nodes = []
     for e in ids:
         kind = kinds.get(e, "")
@@ -700,11 +793,11 @@ def _entity_nodes(
                 last_date=max(ds) if ds else None,
             )
         )
-    return nodes
+    return nodes, markings
 
 
-def _flag_nodes(user: Any, ids: list[int], filters: ChartFilters) -> tuple[list[Node], list[Edge], int]:
-    flags = [f for f in flags_for(user, entity_ids=ids) if filters.wants_flag(f)]
+def _flag_nodes(rule: GraphRule, ids: list[int], filters: ChartFilters) -> tuple[list[Node], list[Edge], int]:
+    flags = [f for f in rule.flags(ids) if filters.wants_flag(f)]
     shown, more = flags[:MAX_FLAG_NODES], len(flags) - MAX_FLAG_NODES
     nodes, edges = [], []
     for f in shown:
@@ -726,19 +819,16 @@ def _flag_nodes(user: Any, ids: list[int], filters: ChartFilters) -> tuple[list[
     return nodes, edges, max(more, 0)
 
 
-def _markings(user: Any, report_ids: set[int]) -> dict[int, Marking]:
+def _marking(code: str, conditions: list[str] | None, text: str, classification: str, dissemination: str) -> Marking:
+    return Marking(code, sorted(conditions or []), [text] if text else [], classification, dissemination, 1)
+
+
+def _markings(rule: GraphRule, report_ids: set[int]) -> dict[int, Marking]:
     if not report_ids:
         return {}
-    rows = (
-        reports_visible_to(user)
-        .filter(pk__in=sorted(report_ids))
-        .values_list(
-            "pk", "handling_code", "handling_conditions", "handling_conditions_text", "classification", "dissemination"
-        )
-    )
     return {
-        pk: Marking(code, sorted(conditions or []), [text] if text else [], classification, dissemination, 1)
-        for pk, code, conditions, text, classification, dissemination in rows.order_by()
+        pk: _marking(code, conditions, text, classification, dissemination)
+        for pk, code, conditions, text, classification, dissemination in rule.markings(report_ids)
     }
 
 

@@ -255,3 +255,154 @@ def test_visible_graph_is_built_from_visible_statements_only(world: World) -> No
     assert g.ecount() == 1
     g_all = graph.visible_graph(world.author)
     assert g_all.vcount() == 5 and g_all.ecount() == 4 and g_all.es["weight"] == [1, 1, 1, 1]
+
+
+# --- the raw queries of GraphRule against the rule's own querysets -----------------------------------
+
+
+def granted_outsider(world: World) -> User:
+    """Calderfell's officer, granted the restricted report by Brackenridge's supervisor."""
+    from cairn.intelligence.services import access_request_create, access_request_decide
+
+    requester = make_user(organisation=world.outsider.organisation, roles=[Role.ANALYST])
+    supervisor = make_user(organisation=world.author.organisation, roles=[Role.SUPERVISOR])
+    request = access_request_create(actor=requester, report_id=world.restricted.pk, reason="Operation Larch")
+    access_request_decide(actor=supervisor, request_id=request.pk, grant=True, reason="needed")
+    return requester
+
+
+def test_the_raw_graph_queries_say_exactly_what_the_rule_says(world: World) -> None:
+    from cairn.access.intelligence import flags_for, reports_visible_to, statements_flagged_to
+    from cairn.access.network import GraphRule
+    from cairn.entities.models import Statement
+
+    submit(world.author, person("Nadia Name"), phone("07700 900999"), SubjectInput(kind="vrm", value="XY12 ZZZ"))
+    everything = list(Entity.unscoped_objects.values_list("pk", flat=True))
+    kinds = dict(Entity.unscoped_objects.values_list("pk", "kind"))
+    viewers = [world.viewer, world.outsider, world.charity, world.author, granted_outsider(world)]
+    for user in viewers:
+        rule = GraphRule(user)
+        visible = rule.statements()
+        full = set(visible.values_list("entity_id", flat=True)) | set(
+            visible.filter(related_entity__isnull=False).values_list("related_entity_id", flat=True)
+        )
+        flagged = set(statements_flagged_to(user).values_list("entity_id", flat=True)) - full
+        expected = {e: ("full", kinds[e]) for e in full} | {e: ("flag", kinds[e]) for e in flagged}
+        assert rule.entity_access(everything) == expected, user
+
+        co = {
+            (x, y, r)
+            for x, y, r in rule.co_subjects(everything).values_list(
+                "report__statements__entity_id", "entity_id", "report_id"
+            )
+            if x != y
+        }
+        rows = rule.co_subject_rows(everything)
+        assert len(rows) == len(co) and set(rows) == co, user
+        assert sorted(rule.frontier_rows(everything)) == sorted(co), user
+        hub_reports = {r for x, _, r in co if x == world.hub}
+        assert set(rule.frontier_rows(everything, done=hub_reports)) == {c for c in co if c[2] not in hub_reports}
+        assert set(rule.frontier_rows(everything, towards=[world.hub])) == {c for c in co if c[1] == world.hub}
+
+        relationships = set(
+            visible.filter(
+                related_entity__isnull=False, entity_id__in=everything, related_entity_id__in=everything
+            ).values_list("entity_id", "related_entity_id", "prop", "report_id")
+        )
+        got_rel, got_co = rule.chart_edges(everything)
+        assert set(got_rel) == relationships and len(got_rel) == len(relationships), user
+        assert sorted(got_co) == sorted((x, y, r) for x, y, r in co if x < y), user
+        uses = {(e, t, r) for e, t, p, r in relationships if p == "uses" and e != t}
+        both_ways = uses | {(t, e, r) for e, t, r in uses}
+        assert set(rule.relationship_rows(everything, ["uses"])) == both_ways, user
+
+        props = ["subject", "name", "identifier"]
+        labels = set(visible.filter(prop__in=props).values_list("entity_id", "prop", "report_id"))
+        assert {(e, p, r) for e, p, _, _, r, *_ in rule.label_rows(everything, props)} == labels, user
+        reports = set(Statement.unscoped_objects.values_list("report_id", flat=True))
+        assert {m[0] for m in rule.markings(reports)} == set(
+            reports_visible_to(user).filter(pk__in=reports).values_list("pk", flat=True)
+        ), user
+        assert rule.flags(everything) == flags_for(user, entity_ids=everything), user
+
+
+def test_the_rule_must_be_a_test_on_the_report_row_alone() -> None:
+    from django.db.models import Q
+
+    from cairn.access.network import _report_predicate
+
+    with pytest.raises(ValueError, match="report row alone"):
+        _report_predicate(Q(organisation__code="alder"))
+    assert _report_predicate(Q(pk__in=[])) == ("FALSE", [])
+
+
+def test_a_grant_decided_now_opens_the_walk_at_once(world: World) -> None:
+    marta = person_ids(world.restricted)[0]
+    requester = make_user(organisation=world.outsider.organisation, roles=[Role.ANALYST])
+    assert graph.within_k(requester, marta, 1) == {marta: 0}  # known by flag only
+    assert graph.shortest_paths(requester, marta, world.hub).paths == []
+
+    from cairn.intelligence.services import access_request_create, access_request_decide
+
+    supervisor = make_user(organisation=world.author.organisation, roles=[Role.SUPERVISOR])
+    request = access_request_create(actor=requester, report_id=world.restricted.pk, reason="Operation Larch")
+    access_request_decide(actor=supervisor, request_id=request.pk, grant=True, reason="needed")
+
+    assert graph.within_k(requester, marta, 1) == {marta: 0, world.hub: 1}
+    assert graph.shortest_paths(requester, marta, world.hub).paths == [[marta, world.hub]]
+
+
+def chain(author: User, numbers: list[str], level: str = "shared") -> list[int]:
+    for x, y in pairwise(numbers):
+        submit(author, phone(x, user_of=None), phone(y, user_of=None), level=level)
+    return [phone_id(n) for n in numbers]
+
+
+@pytest.mark.parametrize("both_sides_at_once", [0, 1, graph.BOTH_SIDES_AT_ONCE])
+def test_shortest_paths_are_the_same_however_the_two_sides_grow(
+    world: World, both_sides_at_once: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph, "BOTH_SIDES_AT_ONCE", both_sides_at_once)
+    ids = chain(world.author, [f"07700 9003{i:02d}" for i in range(8)])
+    # A diamond half way: two shortest paths from the first to the last.
+    detour = chain(world.author, ["07700 900300", "07700 900390", "07700 900302"])
+    viewer = world.outsider
+
+    for hops in range(1, 9):
+        found = graph.shortest_paths(viewer, ids[0], ids[-1], max_hops=hops)
+        if hops < 7:
+            assert found.paths == [] and found.left_out.paths == 0, hops
+        else:
+            assert sorted(found.paths) == sorted([ids, [ids[0], detour[1], *ids[2:]]]), hops
+    one = graph.shortest_paths(viewer, ids[0], ids[-1], max_hops=7, limit=1)
+    assert len(one.paths) == 1 and one.left_out.paths == 1
+    assert graph.shortest_paths(viewer, ids[3], ids[4], max_hops=1).paths == [[ids[3], ids[4]]]
+    assert graph.shortest_paths(viewer, ids[3], ids[5], max_hops=2).paths == [ids[3:6]]
+    assert graph.shortest_paths(viewer, ids[2], ids[2]).paths == [[ids[2]]]
+    near = {ids[1]: 2, detour[1]: 2, ids[2]: 1, ids[3]: 0, ids[4]: 1, ids[5]: 2}
+    assert graph.within_k(viewer, ids[3], 2) == near
+
+
+def test_a_path_to_an_end_known_only_by_flag_is_not_searched_through(world: World) -> None:
+    marta = person_ids(world.restricted)[0]
+    chart = graph.shortest_paths(world.outsider, world.hub, marta)
+    assert chart.paths == [] and not [e for e in chart.edges if e.type != graph.FLAG]
+    assert {(n.entity_id, n.access) for n in chart.nodes if n.kind != graph.FLAG} == {
+        (world.hub, "full"),
+        (marta, "flag"),
+    }
+    # The viewer who may read the restricted report finds it at once.
+    assert graph.shortest_paths(world.viewer, world.hub, marta).paths == []  # restricted, not in their group
+    assert graph.shortest_paths(world.author, world.hub, marta).paths == [[world.hub, marta]]
+
+
+def test_a_path_along_relationships_only(world: World) -> None:
+    ivan = person_ids(world.shared)[0]
+    gregor = person_ids(world.group_confidential)[0]
+    uses = ChartFilters(relationship_types=frozenset({"uses"}))
+    chart = graph.shortest_paths(world.viewer, ivan, gregor, filters=uses)
+    assert chart.paths == [[ivan, world.hub, gregor]]
+    assert {e.type for e in chart.edges} == {"uses", graph.FLAG}  # the restricted report on the phone: a flag
+    assert graph.shortest_paths(world.outsider, ivan, world.hub, filters=uses).paths == [[ivan, world.hub]]
+    owns = ChartFilters(relationship_types=frozenset({"owns"}))
+    assert graph.shortest_paths(world.viewer, ivan, gregor, filters=owns).paths == []

@@ -33,7 +33,7 @@ def test_the_page_carries_its_data_in_attributes_and_loads_scripts_from_files(an
     html = response.content.decode()
     assert 'data-seed="42"' in html and 'data-api="/api/v1"' in html
     assert "/static/cytoscape/cytoscape.min.js" in html and "/static/cairn/chart.js" in html
-    assert "SVG: not yet" in html
+    assert 'data-testid="export-svg"' in html and "not yet" not in html
     # Every script comes from a file and there is no style attribute or element: the CSP forbids them.
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert "<style" not in html and " style=" not in html
