@@ -455,6 +455,10 @@ def search_text(
 ) -> tuple[list[ReportRef], int, bool, dict[str, list[tuple[str, int]]]]:
     """Reports the searcher may read whose words match, best first.
 
+    Where more than ``MAX_TEXT_RESULTS`` reports match, the best are chosen from the
+    ``MAX_TEXT_RESULTS`` most recently recorded (``capped`` says so): a common word matches a
+    large share of all reports, and ranking every one means reading every one of them.
+
     No flags here: flagging restricted reports by the words in them would let
     anyone probe their contents a word at a time.
     """
@@ -463,18 +467,49 @@ def search_text(
     filters = filters or Filters()
     query = SearchQuery(text, search_type="websearch", config="english")
     base = policy.unrestricted_for_benchmark(IntelligenceReport) if unrestricted else policy.reports_visible_to(actor)
-    qs = base.filter(search_vector=query).filter(filters.q())
-    capped = list(qs.order_by().values("id", "organisation__name", "exploitation_types")[: MAX_TEXT_RESULTS + 1])
-    total = min(len(capped), MAX_TEXT_RESULTS)
-    facets = _facets(capped[:MAX_TEXT_RESULTS])
+    matching = base.filter(search_vector=query).filter(filters.q())
+    rows = _newest_matches(base, matching, query)
+    capped = len(rows) > MAX_TEXT_RESULTS
+    rows = rows[:MAX_TEXT_RESULTS]
+    facets = _facets(rows)
+    rows.sort(key=lambda r: (r["rank"], r["created_at"], r["id"]), reverse=True)
     start = (page - 1) * PAGE_SIZE
-    ranked = (
-        qs.annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-created_at", "-id")
-        .select_related("organisation")[start : start + PAGE_SIZE]
-    )
-    refs = [ReportRef(r.pk, r.reference, r.organisation.name, r.created_at) for r in ranked]
-    return refs, total, len(capped) > MAX_TEXT_RESULTS, facets
+    refs = [
+        ReportRef(r["id"], r["reference"], r["organisation__name"], r["created_at"])
+        for r in rows[start : start + PAGE_SIZE]
+    ]
+    return refs, len(rows), capped, facets
+
+
+_TEXT_FIELDS = ("id", "reference", "created_at", "organisation__name", "exploitation_types", "rank")
+
+
+# The first window of newest report ids read for a text search; widened by what it finds.
+TEXT_WINDOW = 32_000
+
+
+def _newest_matches(base: QuerySet[Any], matching: QuerySet[Any], query: SearchQuery) -> list[dict[str, Any]]:
+    """Up to ``MAX_TEXT_RESULTS + 1`` matching reports, newest (highest id) first, each ranked.
+
+    Read window by window from the newest ids back, each window sized by how dense the
+    matches were in the last: PostgreSQL cannot estimate how often words occur together
+    ("construction site"), so asked for the newest matches at once it may read every match of
+    a common phrase to sort them. A rare word soon widens the window to the whole table,
+    which is cheap for a rare word.
+    """
+    ranked = matching.annotate(rank=SearchRank(F("search_vector"), query)).order_by("-id").values(*_TEXT_FIELDS)
+    newest = base.order_by("-id").values_list("id", flat=True).first()
+    if newest is None:
+        return []
+    width = TEXT_WINDOW
+    while True:
+        lower = newest - width
+        window = ranked.filter(id__gt=lower) if lower > 0 else ranked
+        rows = list(window[: MAX_TEXT_RESULTS + 1])
+        if len(rows) > MAX_TEXT_RESULTS or lower <= 0:
+            return rows
+        # Wide enough, at the density just seen, to hold half as many again as needed.
+        width = int(width * max(2.0, 1.5 * (MAX_TEXT_RESULTS + 1) / max(len(rows), 1)))
 
 
 def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]]]:

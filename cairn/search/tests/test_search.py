@@ -11,6 +11,7 @@ from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
 from cairn.intelligence import services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
 from cairn.notifications.models import Notification
+from cairn.search import selectors
 from cairn.search import services as watches
 from cairn.search.selectors import SearchInputError, search
 
@@ -140,6 +141,40 @@ def test_page_past_the_end_says_so(forces) -> None:
     report(forces["alder"], "Tomasz Nowak at the factory.", person("Tomasz Nowak"))
     result = search(actor=forces["alder"], query="Tomasz Nowak", page=9)
     assert "only 1 page" in result.message
+
+
+def test_words_in_many_reports_are_ranked_among_the_newest_the_searcher_may_read(forces, monkeypatch) -> None:
+    # Small cap and first window, so the search has to widen its window more than once.
+    monkeypatch.setattr(selectors, "MAX_TEXT_RESULTS", 5)
+    monkeypatch.setattr(selectors, "TEXT_WINDOW", 1)
+    alder, bracken = forces["alder"], forces["bracken"]
+    oldest_best = report(bracken, "The car wash, the car wash and again the car wash on the bypass.")
+    made = [report(alder if i % 2 else bracken, f"Workers seen at the car wash, visit {i}.") for i in range(6)]
+    best_of_newest = report(alder, "Car wash staff moved between the car wash sites.")
+    for _ in range(3):  # newer than all of them, but alder may not read them: neither shown nor counted
+        report(bracken, "The car wash is a front.", level="confidential")
+    unrelated = report(alder, "Nothing of interest at the bakery.")
+
+    result = search(actor=alder, query="car wash")
+
+    shown = [r.id for r in result.reports]
+    assert result.understood_as == "words in reports"
+    assert result.total == 5 and result.total_is_capped
+    assert set(shown) == {best_of_newest.pk, *(r.pk for r in made[-4:])}
+    assert shown[0] == best_of_newest.pk
+    assert oldest_best.pk not in shown and unrelated.pk not in shown
+
+
+def test_words_in_few_reports_are_all_found_best_first(forces) -> None:
+    alder = forces["alder"]
+    plain = report(alder, "A van was seen at the nail bar.")
+    stronger = report(alder, "The nail bar next to the nail bar supplier.")
+    report(forces["bracken"], "The nail bar is watched.", level="confidential")
+
+    result = search(actor=alder, query="nail bar")
+
+    assert [r.id for r in result.reports] == [stronger.pk, plain.pk]
+    assert result.total == 2 and not result.total_is_capped
 
 
 def test_a_search_needs_a_reason_and_is_audited_with_it(forces) -> None:
