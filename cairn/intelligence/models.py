@@ -95,6 +95,14 @@ class IntelligenceReport(models.Model):
             models.Index(fields=["dissemination", "review_state"], name="report_level_idx"),
             GinIndex(fields=["search_vector"], name="report_search_idx"),
             GinIndex(fields=["sharing_group_ids"], name="report_groups_idx"),
+            # Everything the access rule reads, so a search or graph query that checks the rule
+            # for thousands of candidate rows does so from this index alone, never from the
+            # (wide) report rows themselves.
+            models.Index(
+                fields=["id"],
+                include=["organisation", "review_state", "dissemination", "sharing_group_ids"],
+                name="report_rule_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -226,14 +226,14 @@ def parse_dob(raw: str) -> tuple[str, tuple[int, int] | None]:
 # --- people ------------------------------------------------------------------------------------
 
 
-def _codes(tokens: list[str]) -> tuple[list[str], list[str], dict[str, set[str]]]:
+def _codes(tokens: list[str], threshold: float) -> tuple[list[str], list[str], dict[str, set[str]]]:
     with connection.cursor() as cursor:
         # The trigram threshold for this search's transaction (set_config(..., true) is SET LOCAL), in the
         # same round trip as the codes: the candidate query that follows uses it.
         cursor.execute(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true), cairn_name_codes(%s), cairn_name_pairs(%s), "
             "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(%s::text[]) t)",
-            [str(TRIGRAM_THRESHOLD), tokens, tokens, tokens],
+            [str(threshold), tokens, tokens, tokens],
         )
         _, codes, pairs, per_token = cursor.fetchone()  # type: ignore[misc]
     return codes, pairs, {t: set(filter(None, c.split(","))) for t, c in zip(tokens, per_token, strict=False)}
@@ -288,7 +288,6 @@ def _candidates(
             "sim",
             "codes",
             "access",
-            *_REPORT_DETAIL,
         )[:CANDIDATES]
     )
 
@@ -336,7 +335,7 @@ def search_people(
     tokens = name_tokens(name)[:8]
     if not tokens:
         return [], []
-    codes, pairs, query_codes = _codes(tokens)
+    codes, pairs, query_codes = _codes(tokens, TRIGRAM_THRESHOLD)
     if unrestricted:
         base = policy.unrestricted_for_benchmark(PersonName).annotate(access=Value("full"))
     else:
@@ -344,6 +343,7 @@ def search_people(
     candidates = _candidates(base, tokens, year_range, filters, codes, pairs)
     scored = _score(candidates, tokens, query_codes, dob, nationality)
     by_entity: dict[int, Hit] = {}
+    chosen: list[tuple[Hit, Any]] = []
     flagged: list[dict[str, Any]] = []
     for score, why, row in scored:
         if row["access"] == "flag":
@@ -359,12 +359,49 @@ def search_people(
             hit = by_entity[row["entity_id"]] = Hit(
                 row["entity_id"], row["name"], "person", round(score, 3), why, row["birth_date"], row["nationality"]
             )
-        hit.reports.append(_report_ref(row))
-    hits = list(by_entity.values())
+        chosen.append((hit, row))
+    details = _report_details(
+        actor, {row["report_id"] for _, row in chosen}, {row["report_id"] for row in flagged}, unrestricted
+    )
+    for hit, row in chosen:
+        # A report whose access changed since the candidates were read is left out, never shown.
+        if (detail := details.get(row["report_id"])) is not None:
+            hit.reports.append(_report_ref(detail))
+    hits = [hit for hit in by_entity.values() if hit.reports]
     for hit in hits:
         _order_reports(hit)
-    flags = _flags_from_rows(flagged) if actor is not None else []
+    shown_flags = [details[row["report_id"]] for row in flagged if row["report_id"] in details]
+    flags = _flags_from_rows(shown_flags) if actor is not None else []
     return hits, flags
+
+
+_DETAIL_FIELDS = tuple(f.removeprefix("report__") for f in _REPORT_DETAIL)
+
+
+def _report_details(
+    actor: User | None, full: set[int], flagged: set[int], unrestricted: bool
+) -> dict[int, dict[str, Any]]:
+    """What the chosen hits and flags show of their reports, read for those reports only.
+
+    The candidate query checks the rule from the rule's own index (``report_rule_idx``) and
+    never reads the (wide) report rows; only the few reports a result shows are read here,
+    through the rule again, as rows shaped like the candidates' (``report_id``, ``report__…``).
+    """
+    from cairn.intelligence.models import IntelligenceReport
+
+    parts: list[QuerySet[Any]] = []
+    if unrestricted:
+        parts.append(policy.unrestricted_for_benchmark(IntelligenceReport).filter(pk__in=full | flagged))
+    else:
+        if full:
+            parts.append(policy.reports_visible_to(actor).filter(pk__in=full))
+        if flagged:
+            parts.append(policy.reports_flagged_to(actor).filter(pk__in=flagged))
+    if not parts:
+        return {}
+    rows = [p.order_by().values("id", *_DETAIL_FIELDS) for p in parts]
+    query = rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]
+    return {r["id"]: {"report_id": r["id"], **{f"report__{k}": r[k] for k in _DETAIL_FIELDS}} for r in query}
 
 
 def _report_ref(row: Mapping[str, Any]) -> ReportRef:
