@@ -66,6 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed for the generated world")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument(
+        "--database",
+        help="benchmark database name (cairn_bench or cairn_bench_<number>); it must not exist yet",
+    )
 
 
 # --- the selector reports ------------------------------------------------------------------------------
@@ -443,6 +447,12 @@ def run(options: dict[str, Any], out: TextIO) -> dict[str, Any]:
         out.flush()
 
     with bench_database(keep=bool(options.get("keep")), name=options.get("database")) as db:
+        if db.reused:
+            # This benchmark loads from scratch and cannot tell its own rows from another benchmark's.
+            raise ValueError(
+                f"the database {db.name} already exists (kept by an earlier benchmark): drop it, or name "
+                "another with --database cairn_bench_<number>"
+            )
         say(
             f"cairn bench linking: {people:,} person records, {statements:,} statements, {queries:,} queries, "
             f"seed {seed}, PostgreSQL {db.version} ({db.server}), database {db.name}"
