@@ -23,15 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
 
-from cairn.access.intelligence import Flag, flag_q, report_q
+from cairn.access.intelligence import Flag, flag_q, report_predicate, report_q
 from cairn.accounts.models import Organisation
 from cairn.entities.choices import Property
 from cairn.entities.models import Entity, Statement
@@ -49,31 +46,6 @@ SUBJECT = Property.SUBJECT.value
 LabelRow = tuple[int, str, str, str | None, int, str, date | None, datetime, str, list[str], str, str, str, str]
 # (report, handling_code, handling_conditions, handling_conditions_text, classification, dissemination)
 MarkingRow = tuple[int, str, list[str], str, str, str]
-
-
-def _report_predicate(q: Q) -> tuple[str, list[Any]]:
-    """``q``, a filter on the report itself, as SQL on the report table (named as such, unaliased).
-
-    Compiling costs about a millisecond, so it is remembered, keyed by the Q itself (Q objects
-    compare by everything in them, ids and dates included) and the time zone ``__date`` lookups use.
-    """
-    sql, params = _compiled(q, timezone.get_current_timezone_name())
-    return sql, list(params)
-
-
-@lru_cache(maxsize=512)
-def _compiled(q: Q, _time_zone: str) -> tuple[str, tuple[Any, ...]]:
-    query = IntelligenceReport.unscoped_objects.filter(q).query
-    if [alias for alias, refs in query.alias_refcount.items() if refs] not in ([], [_R]):
-        # A join would make the test depend on the query it is pasted into.
-        raise ValueError("the graph rule must be a test on the report row alone")
-    try:
-        sql, params = query.get_compiler(using=connection.alias).compile(query.where)
-    except EmptyResultSet:  # the rule admits nothing (not a reader, not law enforcement...)
-        return "FALSE", ()
-    except FullResultSet:
-        return "TRUE", ()
-    return f"({sql})", tuple(params)
 
 
 def _ids(ids: Iterable[int]) -> str:
@@ -113,7 +85,7 @@ class GraphRule:
         key = (flag, report_filter)
         if key not in self._sql:
             q = flag_q(self.user) if flag else report_q(self.user)
-            self._sql[key] = _report_predicate(q & report_filter if report_filter is not None else q)
+            self._sql[key] = report_predicate(q & report_filter if report_filter is not None else q)
         return self._sql[key]
 
     # --- walking ---------------------------------------------------------------------------------

@@ -110,10 +110,16 @@ def candidates_for(record: PersonRecord) -> list[PersonRecord]:
         cursor.execute(
             """
             SELECT DISTINCT c.entity_id FROM search_personname p
-            JOIN search_personname c ON c.entity_id <> p.entity_id AND (
-                 (cardinality(p.phonetic_pairs) > 0 AND c.phonetic_pairs && p.phonetic_pairs)
-              OR (cardinality(p.phonetic_pairs) = 0 AND c.phonetic && p.phonetic))
-            WHERE p.entity_id = %s
+            -- One branch per kind of key, each a lookup in its own GIN index for this record's codes:
+            -- joined with an OR, PostgreSQL compared the record with every other (1M rows: 400 ms).
+            CROSS JOIN LATERAL (
+                SELECT c.entity_id, c.birth_year FROM search_personname c
+                 WHERE cardinality(p.phonetic_pairs) > 0 AND c.phonetic_pairs && p.phonetic_pairs
+                UNION ALL
+                SELECT c.entity_id, c.birth_year FROM search_personname c
+                 WHERE cardinality(p.phonetic_pairs) = 0 AND c.phonetic && p.phonetic
+            ) c
+            WHERE p.entity_id = %s AND c.entity_id <> p.entity_id
               AND (p.birth_year IS NULL OR c.birth_year IS NULL OR abs(c.birth_year - p.birth_year) <= 1)
             LIMIT %s
             """,

@@ -329,11 +329,11 @@ def test_the_raw_graph_queries_say_exactly_what_the_rule_says(world: World) -> N
 def test_the_rule_must_be_a_test_on_the_report_row_alone() -> None:
     from django.db.models import Q
 
-    from cairn.access.network import _report_predicate
+    from cairn.access.intelligence import report_predicate
 
     with pytest.raises(ValueError, match="report row alone"):
-        _report_predicate(Q(organisation__code="alder"))
-    assert _report_predicate(Q(pk__in=[])) == ("FALSE", [])
+        report_predicate(Q(organisation__code="alder"))
+    assert report_predicate(Q(pk__in=[])) == ("FALSE", [])
 
 
 def test_a_grant_decided_now_opens_the_walk_at_once(world: World) -> None:
