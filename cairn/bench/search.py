@@ -1445,10 +1445,14 @@ def text_queries(world: World, count: int, rng: random.Random) -> list[str]:
     return out
 
 
-def ambiguity(world: World, queries: list[PersonQuery]) -> float:
-    """Share of person queries whose true name (and year, when given) more than ten true people share.
+def ambiguity(world: World, queries: list[PersonQuery], visible: set[int]) -> tuple[float, float]:
+    """How crowded the queried names are, and the recall@10 that crowding leaves within reach.
 
-    For those even a perfect matcher cannot promise the right person in the top ten.
+    Returns the share of person queries whose true name (and year, when given) more than ten
+    true people share, and the ceiling: the mean over queries of 10 / (the true people the
+    searcher may see who share that name and year), at most 1 — what a matcher would reach that
+    ranked every query perfectly but, given nothing but the name (and year), could only guess
+    among people named alike.
     """
     by_key: Counter[str] = Counter()
     by_key_year: Counter[tuple[str, str]] = Counter()
@@ -1456,14 +1460,18 @@ def ambiguity(world: World, queries: list[PersonQuery]) -> float:
     for p, parts in enumerate(world.p_parts):
         key = " ".join(sorted(name_tokens(" ".join(t for t, _ in parts))))
         keys.append(key)
-        by_key[key] += 1
-        by_key_year[(key, world.p_dob[p][:4])] += 1
-    crowded = 0
+        if any(r + 1 in visible for r in world.p_records[p]):
+            by_key[key] += 1
+            by_key_year[(key, world.p_dob[p][:4])] += 1
+    crowded, reach = 0, 0.0
     for q in queries:
         key = keys[q.person]
-        shared = by_key_year[(key, world.p_dob[q.person][:4])] if q.year else by_key[key]
+        shared = max(1, by_key_year[(key, world.p_dob[q.person][:4])] if q.year else by_key[key])
         crowded += shared > 10
-    return crowded / len(queries) if queries else 0.0
+        reach += min(1.0, 10 / shared)
+    if not queries:
+        return 0.0, 1.0
+    return crowded / len(queries), reach / len(queries)
 
 
 # --- timing ------------------------------------------------------------------------------------------
@@ -1686,7 +1694,7 @@ def run(
         p_queries = person_queries(world, queries + warm, rng, visible)
         s_queries = selector_queries(world, queries + warm, rng, visible)
         t_queries = text_queries(world, queries + warm, rng)
-        crowded = ambiguity(world, p_queries[warm:])
+        crowded, ceiling = ambiguity(world, p_queries[warm:], visible)
 
         with connection.cursor() as cursor:
             cursor.execute("SET pg_trgm.similarity_threshold = 0.3")
@@ -1750,7 +1758,8 @@ def run(
     say(
         f"queries: {queries:,} of each kind after {warm} to warm up, {measured_s:,.0f} s; "
         f"person queries with a year of birth: {sum(q.year is not None for q in p_queries[warm:]):,}; "
-        f"whose true name (and year) more than 10 true people share: {crowded:.1%}; "
+        f"whose true name (and year) more than 10 true people the officer may see share: {crowded:.1%} "
+        f"(recall@10 within reach of a perfect ranker that can only guess among them: {ceiling:.3f}); "
         f"timeouts ({TIMEOUT_MS:,} ms): {timeouts}"
     )
     ruled_person = result_kinds["person (access rule)"]
@@ -1774,6 +1783,7 @@ def run(
         "load_seconds": load_timings,
         "visible_share": len(visible) / reports,
         "crowded_names": crowded,
+        "recall_ceiling": ceiling,
         "kinds": result_kinds,
         "overhead_p95": overheads,
         "overhead_p50": overheads_p50,
