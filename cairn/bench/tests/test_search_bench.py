@@ -69,6 +69,9 @@ def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
     # Every selector query names a selector of a report the officer may read: it is always found.
     assert figures["kinds"]["selector (access rule)"]["recall_at_10"] == 1.0
     assert 0.3 < figures["visible_share"] < 0.9
+    # What crowded names leave within reach is a share, printed beside the crowding.
+    assert 0.0 < figures["recall_ceiling"] <= 1.0 and 0.0 <= figures["crowded_names"] <= 1.0
+    assert re.search(r"within reach of a perfect ranker that can only guess among them: [01]\.\d{3}", text), text
 
     with admin_connection(server_params()) as admin:
         left = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
