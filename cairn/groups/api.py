@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access import groups as access
@@ -71,7 +71,7 @@ def _run(user: User, run: DetectionRun) -> dict[str, Any]:
 @router.post("/detection-runs", response={202: RunOut}, summary="Detect candidate groups in everything you may see")
 def run_start(request: HttpRequest) -> Any:
     user = _analyst(request)
-    return 202, _run(user, detection.start(actor=user))
+    return Status(202, _run(user, detection.start(actor=user)))
 
 
 @router.get("/detection-runs/{run_id}", response=RunOut, summary="A detection run's progress and candidates")
@@ -137,7 +137,7 @@ def group_adopt(request: HttpRequest, body: AdoptIn) -> Any:
         raise InvalidInput(exc) from None
     except PermissionDenied:
         raise HttpError(404, "Not found.") from None
-    return 201, selectors.group_view(user, group.pk).as_dict()
+    return Status(201, selectors.group_view(user, group.pk).as_dict())
 
 
 @router.get("/crime-groups/{group_id}", response=dict[str, Any], summary="A crime group: in full, or as a flag")
@@ -181,7 +181,7 @@ def group_assess(request: HttpRequest, group_id: int, body: AssessIn) -> Any:
         )
     except ValidationError as exc:
         raise InvalidInput(exc) from None
-    return 201, selectors.assessment_dict(assessment)
+    return Status(201, selectors.assessment_dict(assessment))
 
 
 @router.get("/threat-schemes", response=list[dict[str, Any]], summary="Threat scoring schemes, active first")

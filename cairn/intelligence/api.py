@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -89,7 +89,7 @@ def _flag_out(flag: policy.Flag) -> dict[str, Any]:
 
 
 @router.post("/reports", response={201: ReportOut, 422: ErrorOut}, summary="Submit an intelligence report")
-def submit_report(request: HttpRequest, payload: ReportIn) -> tuple[int, dict[str, Any]]:
+def submit_report(request: HttpRequest, payload: ReportIn) -> Status[dict[str, Any]]:
     user = _user(request)
     _need(user, Capability.SUBMIT_INTELLIGENCE)
     data = ReportInput(
@@ -101,7 +101,7 @@ def submit_report(request: HttpRequest, payload: ReportIn) -> tuple[int, dict[st
         raise InvalidInput(exc) from exc
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
-    return 201, _report_full(user, report.pk)
+    return Status(201, _report_full(user, report.pk))
 
 
 @router.get("/reports", response=list[ReportSummaryOut], summary="Reports you may read in full, newest first")
@@ -255,7 +255,7 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
     response={201: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
     summary="Ask for a restricted report you see as a flag",
 )
-def create_access_request(request: HttpRequest, report_id: int, payload: AccessRequestIn) -> tuple[int, Any]:
+def create_access_request(request: HttpRequest, report_id: int, payload: AccessRequestIn) -> Status[Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
     try:
@@ -264,7 +264,7 @@ def create_access_request(request: HttpRequest, report_id: int, payload: AccessR
         raise HttpError(404, "Not found.") from exc
     except ValidationError as exc:
         raise InvalidInput(exc) from exc
-    return 201, _request_out(req)
+    return Status(201, _request_out(req))
 
 
 def _request_out(req: Any) -> dict[str, Any]:
@@ -341,4 +341,4 @@ def import_reports_api(request: HttpRequest, source_system: str = "", dry_run: b
         "references": result.references,
         "rejected": [{"line": r.line, "field": r.field, "message": r.message} for r in result.rejected],
     }
-    return (422, body) if result.rejected else (200, body)
+    return Status(422 if result.rejected else 200, body)

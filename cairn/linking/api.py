@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access import linking as access
@@ -194,7 +194,9 @@ def proposal_judge(request: HttpRequest, proposal_id: int, body: JudgementIn) ->
         raise _invalid(exc) from exc
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
-    return 201, {"id": j.pk, "proposal_id": proposal_id, "decision": j.decision, "reason": j.reason, "automatic": False}
+    return Status(
+        201, {"id": j.pk, "proposal_id": proposal_id, "decision": j.decision, "reason": j.reason, "automatic": False}
+    )
 
 
 class ReasonIn(Schema):
@@ -210,7 +212,7 @@ def judgement_undo(request: HttpRequest, judgement_id: int, body: ReasonIn) -> A
         services.judgement_undo(actor=user, judgement_id=judgement_id, reason=body.reason)
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
-    return 204, None
+    return Status(204, None)
 
 
 class PersonOut(Schema):
@@ -249,7 +251,7 @@ def person_split(request: HttpRequest, entity_id: int, body: ReasonIn) -> Any:
         raise _invalid(exc) from exc
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
-    return 200, {"judgements_undone": undone}
+    return Status(200, {"judgements_undone": undone})
 
 
 class NoiseIn(Schema):
@@ -264,7 +266,7 @@ def noise_mark(request: HttpRequest, body: NoiseIn) -> Any:
         services.noise_mark(actor=user, entity_id=body.entity_id, reason=body.reason)
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    return 201, {"entity_id": body.entity_id}
+    return Status(201, {"entity_id": body.entity_id})
 
 
 @router.delete("/noise/{entity_id}", response={204: None}, summary="Let a selector link reports again")
@@ -274,7 +276,7 @@ def noise_clear(request: HttpRequest, entity_id: int, reason: str) -> Any:
         services.noise_clear(actor=user, entity_id=entity_id, reason=reason)
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    return 204, None
+    return Status(204, None)
 
 
 class RunOut(Schema):
@@ -302,7 +304,7 @@ def _run(r: Any) -> dict[str, Any]:
 @router.post("/resolution-runs", response={202: RunOut}, summary="Queue a re-resolution of every person record")
 def run_start(request: HttpRequest) -> Any:
     user = _analyst(request)
-    return 202, _run(runs.start(actor=user))
+    return Status(202, _run(runs.start(actor=user)))
 
 
 @router.get("/resolution-runs/{run_id}", response=RunOut, summary="A run's progress")

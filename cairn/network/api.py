@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access import linking as access
@@ -298,7 +298,7 @@ def drawing(request: HttpRequest, body: DrawingIn) -> Any:
             "title": body.title[:MAX_TITLE],
         },
     )
-    return 201, {"recorded": True}
+    return Status(201, {"recorded": True})
 
 
 @router.get("/network/export", summary="A chart as GraphML, CSV (zip) or i2 ANX, with its handling")
@@ -520,7 +520,7 @@ def chart_save(request: HttpRequest, body: ChartIn) -> Any:
             request=request,
             detail={"entities": len(state["entity_ids"])},
         )
-    return 201, _summary(saved, user)
+    return Status(201, _summary(saved, user))
 
 
 @router.get("/network/charts/{chart_id}", response=dict[str, Any], summary="A saved chart, as you may see it")

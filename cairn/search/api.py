@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access.capabilities import Capability
@@ -170,14 +170,14 @@ def create_watch(request: HttpRequest, payload: WatchIn) -> Any:
         watch = services.watch_create(actor=user, query=payload.query, kind=payload.kind)
     except ValidationError as exc:
         raise HttpError(422, " ".join(exc.messages)) from exc
-    return 201, {"id": watch.pk, "kind": watch.kind, "query": watch.query}
+    return Status(201, {"id": watch.pk, "kind": watch.kind, "query": watch.query})
 
 
 @router.delete("/watches/{watch_id}", response={204: None}, summary="Stop a watch")
 def stop_watch(request: HttpRequest, watch_id: int) -> Any:
     user = _user(request)
     services.watch_stop(actor=user, watch_id=watch_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/notifications", response=list[NotificationOut], summary="Your newest notifications")
