@@ -242,3 +242,22 @@ def test_one_slip_in_a_name_still_scores_as_the_name() -> None:
     assert slip.score >= 0.85
     # Short names one letter apart are different names.
     assert score_name(["ana"], ["ava"], {}, {}).score < 0.55
+
+
+def test_a_name_split_or_joined_and_another_transliteration_still_score_as_the_name() -> None:
+    from cairn.search.scoring import score_name
+
+    # One record writes 'El Sadig', another 'Elsadig'; either side may be the split one.
+    assert score_name(["ikhlas", "el", "sadig"], ["ikhlas", "elsadig"], {}, {}).score >= 0.95
+    assert score_name(["altin", "shehu"], ["shehu", "al", "tin"], {}, {}).score >= 0.95
+    # Дж- written 'dzh' by one table and 'j' by another; a doubled letter is one letter.
+    translit = score_name(["ardzhan", "toska"], ["arjan", "toska"], {}, {})
+    assert translit.score >= 0.9 and any("transliteration" in why for why in translit.why)
+    # Two short words that do not make up the other name stay two words.
+    assert score_name(["al", "tin"], ["altan", "shehu"], {}, {}).score < 0.55
+
+
+def test_a_split_name_is_found_by_search(forces) -> None:
+    made = report(forces["bracken"], "Ikhlas ELSADIG was seen at the hostel.", person("Ikhlas ELSADIG"))
+    result = search(actor=forces["alder"], query="Ikhlas El Sadig")
+    assert made.pk in {r.id for h in result.hits for r in h.reports}
