@@ -565,3 +565,50 @@ def chart_share(request: HttpRequest, chart_id: int, body: ShareIn) -> Any:
             detail={"shared_with": colleague.username, "organisation": colleague.organisation.code},
         )
     return _summary(saved, user)
+
+
+@router.delete(
+    "/network/charts/{chart_id}/share/{username}", response=SavedChartOut, summary="Stop sharing a saved chart"
+)
+def chart_unshare(request: HttpRequest, chart_id: int, username: str) -> Any:
+    """The owner takes a colleague off the chart; it no longer exists for them."""
+    user = _analyst(request)
+    saved = _saved(user, chart_id)
+    if saved.owner_id != user.pk:
+        raise HttpError(404, "Not found.")
+    colleague = saved.shared_with.filter(username=username.strip()).first()
+    if colleague is None:
+        raise _invalid("username: the chart is not shared with that username.")
+    with transaction.atomic():
+        saved.shared_with.remove(colleague)
+        audit.record(
+            action=AuditAction.CHANGE,
+            actor=user,
+            obj=saved,
+            request=request,
+            detail={"unshared_with": colleague.username, "organisation": colleague.organisation.code},
+        )
+    return _summary(saved, user)
+
+
+@router.delete("/network/charts/{chart_id}", response={204: None}, summary="Delete a saved chart")
+def chart_delete(request: HttpRequest, chart_id: int) -> Any:
+    """The owner deletes the chart, for everyone it was shared with too; the audit log keeps what it was."""
+    user = _analyst(request)
+    saved = _saved(user, chart_id)
+    if saved.owner_id != user.pk:
+        raise HttpError(404, "Not found.")
+    with transaction.atomic():
+        audit.record(
+            action=AuditAction.ERASE,
+            actor=user,
+            obj=saved,
+            request=request,
+            detail={
+                "title": saved.title,
+                "entities": len(saved.state.get("entity_ids", [])),
+                "shared_with": sorted(u.username for u in saved.shared_with.all()),
+            },
+        )
+        saved.delete()
+    return Status(204, None)

@@ -202,6 +202,11 @@ API_OPERATIONS: dict[str, Row] = {
     "POST /api/v1/network/charts/{chart_id}/share": Row(
         HIDDEN, method="post", kwargs={"chart_id": 999999}, body={"username": "matrix.analyst"}
     ),
+    # Only the owner unshares or deletes; a chart you do not own, or that does not exist, is not there.
+    "DELETE /api/v1/network/charts/{chart_id}/share/{username}": Row(
+        HIDDEN, method="delete", kwargs={"chart_id": 999999, "username": "matrix.analyst"}
+    ),
+    "DELETE /api/v1/network/charts/{chart_id}": Row(HIDDEN, method="delete", kwargs={"chart_id": 999999}),
 }
 
 

@@ -291,3 +291,24 @@ def test_saving_and_sharing_refuse_what_they_should(world: World) -> None:
         refused = post(viewer, f"/charts/{chart_id}/share", {"username": username})
         assert refused.status_code == 422, username
     assert post(viewer, f"/charts/{chart_id}/share", {"username": world.author.username}).status_code == 200
+
+
+def test_the_owner_unshares_and_deletes_a_chart_and_no_one_else_can(world: World) -> None:
+    saver, colleague = verified_client(world.viewer), verified_client(world.author)
+    chart_id = post(saver, "/charts", {"title": "Op Rowan", "state": {"entity_ids": [world.hub]}}).json()["id"]
+    assert post(saver, f"/charts/{chart_id}/share", {"username": world.author.username}).status_code == 200
+    assert get(colleague, f"/charts/{chart_id}").status_code == 200
+    # The colleague can neither take others off nor delete it.
+    assert colleague.delete(f"{API}/charts/{chart_id}/share/{world.author.username}").status_code == 404
+    assert colleague.delete(f"{API}/charts/{chart_id}").status_code == 404
+
+    assert saver.delete(f"{API}/charts/{chart_id}/share/nobody.here").status_code == 422
+    unshared = saver.delete(f"{API}/charts/{chart_id}/share/{world.author.username}")
+    assert unshared.status_code == 200 and unshared.json()["shared_with"] == []
+    assert get(colleague, f"/charts/{chart_id}").status_code == 404
+    assert AuditEntry.objects.filter(detail__unshared_with=world.author.username).exists()
+
+    assert saver.delete(f"{API}/charts/{chart_id}").status_code == 204
+    assert get(saver, f"/charts/{chart_id}").status_code == 404
+    erased = AuditEntry.objects.filter(action="erase", object_type="network.savedchart").latest("id")
+    assert erased.detail["title"] == "Op Rowan" and erased.actor_username == world.viewer.username
