@@ -261,3 +261,19 @@ def test_a_split_name_is_found_by_search(forces) -> None:
     made = report(forces["bracken"], "Ikhlas ELSADIG was seen at the hostel.", person("Ikhlas ELSADIG"))
     result = search(actor=forces["alder"], query="Ikhlas El Sadig")
     assert made.pk in {r.id for h in result.hits for r in h.reports}
+
+
+def test_filters_narrow_a_selector_search_and_leave_its_flags(forces) -> None:
+    from cairn.search.selectors import Filters
+
+    phone = SubjectInput(kind="phone", value="07700 900777", role="user")
+    alder_report = report(forces["alder"], "A phone used at the car wash.", phone)
+    bracken_report = report(forces["bracken"], "The same phone at the nail bar.", phone)
+    calder_flag = report(forces["calder"], "The phone again, held tight.", phone, level="restricted")
+
+    narrowed = search(actor=forces["alder"], query="07700 900777", filters=Filters(organisation="bracken"))
+
+    assert [r.id for h in narrowed.hits for r in h.reports] == [bracken_report.pk]
+    assert alder_report.pk not in {r.id for h in narrowed.hits for r in h.reports}
+    # A filter narrows what is shown in full; the holder of restricted intelligence is still named.
+    assert [f.report_id for f in narrowed.flags] == [calder_flag.pk]
