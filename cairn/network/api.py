@@ -449,6 +449,14 @@ def _saved(user: User, chart_id: int) -> SavedChart:
     return saved
 
 
+def _owned(user: User, chart_id: int) -> SavedChart:
+    """A chart only its owner may change: for anyone else (a colleague it is shared with too) it is not there."""
+    saved = _saved(user, chart_id)
+    if saved.owner_id != user.pk:
+        raise HttpError(404, "Not found.")
+    return saved
+
+
 def chart_for_viewer(user: User, saved: SavedChart) -> dict[str, Any]:
     """The saved chart derived again from what ``user`` may see now: never the saver's drawn material.
 
@@ -547,9 +555,7 @@ def chart_open(request: HttpRequest, chart_id: int) -> Any:
 def chart_share(request: HttpRequest, chart_id: int, body: ShareIn) -> Any:
     """The owner shares with a named analyst of any organisation; they will see only what they may see."""
     user = _analyst(request)
-    saved = _saved(user, chart_id)
-    if saved.owner_id != user.pk:
-        raise HttpError(404, "Not found.")
+    saved = _owned(user, chart_id)
     colleague = User.objects.filter(username=body.username.strip(), is_active=True).first()
     if colleague is None or not access.may_link(colleague):
         raise _invalid("username: no analyst with that username.")
@@ -573,9 +579,7 @@ def chart_share(request: HttpRequest, chart_id: int, body: ShareIn) -> Any:
 def chart_unshare(request: HttpRequest, chart_id: int, username: str) -> Any:
     """The owner takes a colleague off the chart; it no longer exists for them."""
     user = _analyst(request)
-    saved = _saved(user, chart_id)
-    if saved.owner_id != user.pk:
-        raise HttpError(404, "Not found.")
+    saved = _owned(user, chart_id)
     colleague = saved.shared_with.filter(username=username.strip()).first()
     if colleague is None:
         raise _invalid("username: the chart is not shared with that username.")
@@ -595,9 +599,7 @@ def chart_unshare(request: HttpRequest, chart_id: int, username: str) -> Any:
 def chart_delete(request: HttpRequest, chart_id: int) -> Any:
     """The owner deletes the chart, for everyone it was shared with too; the audit log keeps what it was."""
     user = _analyst(request)
-    saved = _saved(user, chart_id)
-    if saved.owner_id != user.pk:
-        raise HttpError(404, "Not found.")
+    saved = _owned(user, chart_id)
     with transaction.atomic():
         audit.record(
             action=AuditAction.ERASE,
