@@ -69,7 +69,7 @@ ROLE = {"person": "suspect", "location": "location"}
 
 # Indexes the graph queries need that Cairn's migrations do not have yet, as (name, CREATE INDEX
 # IF NOT EXISTS ...), named as production would name them; ``--without-proposed-indexes`` measures
-# without them. None at present: the two partial indexes every hop reads (statement_subject_entity_idx
+# without them. None at present: the two partial indexes every hop reads (statement_subject_ordered_idx
 # and statement_subject_report_idx, both directions of a co-mention hop as index-only scans) are in
 # migration entities 0003, so the benchmark has them like any other index of Cairn's.
 PROPOSED_INDEXES: tuple[tuple[str, str], ...] = ()

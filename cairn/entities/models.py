@@ -9,7 +9,6 @@ from one report's reach to another's.
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from cairn.core.scoping import ScopedManager
@@ -51,15 +50,19 @@ class Entity(models.Model):
 class Statement(models.Model):
     """One fact about an entity, as asserted by one report."""
 
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="statements")
-    report = models.ForeignKey("intelligence.IntelligenceReport", on_delete=models.PROTECT, related_name="statements")
+    # No single-column indexes on the keys: the composite and partial indexes below lead with each of
+    # them, and every index is paid for again on each of the millions of statements an import writes.
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="statements", db_index=False)
+    report = models.ForeignKey(
+        "intelligence.IntelligenceReport", on_delete=models.PROTECT, related_name="statements", db_index=False
+    )
     prop = models.CharField(max_length=32, choices=Property.choices)
     value = models.CharField(max_length=500, blank=True)
     # The normalised value, for exact matching (E.164 phone, compact IBAN, name key...).
-    value_normalised = models.CharField(max_length=500, blank=True, db_index=True)
+    value_normalised = models.CharField(max_length=500, blank=True)
     role = models.CharField(max_length=32, choices=SubjectRole.choices, blank=True)
     related_entity = models.ForeignKey(
-        Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_statements"
+        Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_statements", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -80,10 +83,11 @@ class Statement(models.Model):
             ),
             # Both directions of a graph hop ("who else is a subject of these reports", "which reports
             # name these entities") read only these index-only partial indexes.
+            # Ordered by report too, so "the newest reports naming this selector" stops after the
+            # first few entries instead of sorting all of a common selector's reports.
             models.Index(
-                fields=["entity"],
-                include=["report"],
-                name="statement_subject_entity_idx",
+                fields=["entity", "report"],
+                name="statement_subject_ordered_idx",
                 condition=models.Q(prop="subject"),
             ),
             models.Index(
@@ -91,12 +95,6 @@ class Statement(models.Model):
                 include=["entity"],
                 name="statement_subject_report_idx",
                 condition=models.Q(prop="subject"),
-            ),
-            GinIndex(
-                fields=["value_normalised"],
-                name="statement_value_trgm",
-                opclasses=["gin_trgm_ops"],
-                condition=models.Q(prop="name"),
             ),
         ]
 

@@ -32,6 +32,16 @@ MAX_SUBJECTS = 200
 # Control characters other than tab and newlines never belong in a report.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
+# Django rebuilds ``Choices.values`` on every access; an import checks them thousands of times.
+_ROLES = frozenset(SubjectRole.values)
+_SOURCE_EVALUATIONS = frozenset(SourceEvaluation.values)
+_ASSESSMENTS = frozenset(IntelligenceAssessment.values)
+_HANDLING_CODES = frozenset(HandlingCode.values)
+_CONDITIONS = frozenset(HandlingCondition.values)
+_CLASSIFICATIONS = frozenset(Classification.values)
+_EXPLOITATION_TYPES = frozenset(ExploitationType.values)
+_DISSEMINATIONS = frozenset(Dissemination.values)
+
 SUBJECT_KINDS = {k.value for k in SelectorKind} | {"person", "organisation", "location"}
 RELATIONS = {
     p.value
@@ -115,7 +125,7 @@ def _clean_subject(s: SubjectInput, index: int, count: int, errors: dict[str, st
     if s.kind not in SUBJECT_KINDS:
         errors[f"{prefix}.kind"] = f"Unknown subject kind '{s.kind}'."
         return
-    if s.role not in SubjectRole.values:
+    if s.role not in _ROLES:
         errors[f"{prefix}.role"] = f"Unknown role '{s.role}'."
     if not s.value:
         errors[f"{prefix}.value"] = "Enter the subject (a name, number or address)."
@@ -181,15 +191,15 @@ def validate(data: ReportInput) -> ReportInput:
         errors["text"] = "Enter the intelligence: the report has no text."
     elif len(data.text) > MAX_TEXT:
         errors["text"] = f"The text is {len(data.text):,} characters; the limit is {MAX_TEXT:,}."
-    if data.source_evaluation not in SourceEvaluation.values:
+    if data.source_evaluation not in _SOURCE_EVALUATIONS:
         errors["source_evaluation"] = f"Unknown source evaluation '{data.source_evaluation}': use 1, 2 or 3."
-    if data.intelligence_assessment not in IntelligenceAssessment.values:
+    if data.intelligence_assessment not in _ASSESSMENTS:
         errors["intelligence_assessment"] = (
             f"Unknown intelligence assessment '{data.intelligence_assessment}': use A, B, C, D or E."
         )
-    if data.handling_code not in HandlingCode.values:
+    if data.handling_code not in _HANDLING_CODES:
         errors["handling_code"] = f"Unknown handling code '{data.handling_code}': use P or C."
-    bad_conditions = [c for c in data.handling_conditions if c not in HandlingCondition.values]
+    bad_conditions = [c for c in data.handling_conditions if c not in _CONDITIONS]
     if bad_conditions:
         errors["handling_conditions"] = f"Unknown handling condition(s): {', '.join(bad_conditions)}."
     data.handling_conditions_text = clean_text(data.handling_conditions_text)[:2000]
@@ -203,14 +213,14 @@ def validate(data: ReportInput) -> ReportInput:
             f"Cairn holds OFFICIAL and OFFICIAL-SENSITIVE material only; {classification} material must stay "
             "in a system accredited for it."
         )
-    elif classification not in Classification.values:
+    elif classification not in _CLASSIFICATIONS:
         errors["classification"] = f"Unknown classification '{data.classification}'."
     else:
         data.classification = classification
-    bad_types = [t for t in data.exploitation_types if t not in ExploitationType.values]
+    bad_types = [t for t in data.exploitation_types if t not in _EXPLOITATION_TYPES]
     if bad_types:
         errors["exploitation_types"] = f"Unknown exploitation type(s): {', '.join(bad_types)}."
-    if data.dissemination not in Dissemination.values:
+    if data.dissemination not in _DISSEMINATIONS:
         errors["dissemination"] = f"Unknown dissemination level '{data.dissemination}'."
     if len(data.subjects) > MAX_SUBJECTS:
         errors["subjects"] = f"A report can name at most {MAX_SUBJECTS} subjects."

@@ -32,8 +32,10 @@ class IntelligenceReport(models.Model):
     dissemination, so the one access rule covers it too.
     """
 
-    reference = models.CharField(max_length=40, unique=True)
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="reports")
+    reference = models.CharField(max_length=40)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="reports", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -61,7 +63,7 @@ class IntelligenceReport(models.Model):
     # Low-graded or conditioned intelligence stays with the originator until a supervisor has looked.
     review_state = models.CharField(max_length=16, choices=ReviewState.choices, default=ReviewState.NOT_REQUIRED)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_date = models.DateField(help_text="Retention review date (MoPI / records code of practice).")
@@ -72,10 +74,10 @@ class IntelligenceReport(models.Model):
     source_reference = models.CharField(max_length=100, blank=True)
 
     sanitised_from = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sanitised_versions"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sanitised_versions", db_index=False
     )
     sanitisation_authorised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
 
     # Kept by PostgreSQL itself, so no write path can forget it.
@@ -90,8 +92,24 @@ class IntelligenceReport(models.Model):
         ordering = ["-created_at", "-id"]
         base_manager_name = "unscoped_objects"
         default_manager_name = "unscoped_objects"
+        # Each index is paid for on every report an import writes: none repeats another's leading
+        # column, the rarely set keys are indexed only where set, and the reference is unique by a
+        # constraint (``unique=True`` would add a pattern index nothing searches with).
         indexes = [
             models.Index(fields=["organisation", "-created_at"], name="report_org_created_idx"),
+            models.Index(
+                fields=["reviewed_by"], name="report_reviewer_idx", condition=models.Q(reviewed_by__isnull=False)
+            ),
+            models.Index(
+                fields=["sanitised_from"],
+                name="report_sanitised_from_idx",
+                condition=models.Q(sanitised_from__isnull=False),
+            ),
+            models.Index(
+                fields=["sanitisation_authorised_by"],
+                name="report_sanitiser_idx",
+                condition=models.Q(sanitisation_authorised_by__isnull=False),
+            ),
             models.Index(fields=["dissemination", "review_state"], name="report_level_idx"),
             GinIndex(fields=["search_vector"], name="report_search_idx"),
             GinIndex(fields=["sharing_group_ids"], name="report_groups_idx"),
@@ -105,6 +123,7 @@ class IntelligenceReport(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="report_unique_reference"),
             models.CheckConstraint(
                 condition=~models.Q(handling_code="C")
                 | ~models.Q(handling_conditions=[])

@@ -26,8 +26,14 @@ class PersonName(models.Model):
     statement = models.OneToOneField(
         "entities.Statement", on_delete=models.CASCADE, primary_key=True, related_name="person_name"
     )
-    entity = models.ForeignKey("entities.Entity", on_delete=models.CASCADE, related_name="+")
-    report = models.ForeignKey("intelligence.IntelligenceReport", on_delete=models.CASCADE, related_name="+")
+    # Copies of the statement's own entity and report, for the joins search makes; the database checks
+    # them through the statement (which it checks against both), not a second time per name row.
+    entity = models.ForeignKey(
+        "entities.Entity", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    report = models.ForeignKey(
+        "intelligence.IntelligenceReport", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     name = models.CharField(max_length=500)
     name_key = models.CharField(max_length=500)
     tokens = ArrayField(models.TextField(), default=list)
