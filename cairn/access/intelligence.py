@@ -21,10 +21,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import Case, CharField, Exists, Model, OuterRef, Q, QuerySet, Value, When
-from django.db.models.signals import post_delete, post_save
+from django.db.models import BigIntegerField, Case, CharField, Exists, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cairn.access.capabilities import Capability
@@ -48,77 +49,44 @@ def _reader(user: Any) -> bool:
 NOTHING = Q(pk__in=[])
 
 
-def _group_ids(user: User) -> list[int]:
-    """The sharing groups of the user's organisation, looked up once per user object (per request)."""
-    cached = getattr(user, "_cairn_group_ids", None)
-    if cached is None:
-        _load_rule_ids(user)
-        cached = user._cairn_group_ids  # type: ignore[attr-defined]
-    return cast(list[int], cached)
-
-
-# Bumped whenever an access request is saved or deleted in this process (signals below), so a grant
-# decided while a user object is still in use (a test, a shell, a request that both asks and is
-# answered) is seen at once instead of through a stale cached list.
-_grants_version = 0
-
-
-def _bump_grants_version(**_kwargs: Any) -> None:
-    global _grants_version
-    _grants_version += 1
-
-
-post_save.connect(_bump_grants_version, sender=AccessRequest, dispatch_uid="cairn-access-grants-version")
-post_delete.connect(_bump_grants_version, sender=AccessRequest, dispatch_uid="cairn-access-grants-version-del")
-
-
-def _granted_ids(user: User) -> list[int]:
-    """Reports granted to this user by access request, looked up once per user object (per request).
-
-    The access rule is built three or four times for one search (candidates, report details, flags),
-    and each build used to query for the grants again. Caching on the user object is safe because a
-    grant is decided by someone else (a supervisor of the originating organisation), in another
-    request: the requester's request sees the grants that existed when it started, exactly as if the
-    decision had come a moment later. Within one process, a decision saved while this user object is
-    still alive bumps ``_grants_version`` and the next rule built for it asks the database again, so
-    a cached list is never used after a decision it does not reflect.
-    """
-    cached = getattr(user, "_cairn_granted_ids", None)
-    if cached is None or cached[0] != _grants_version:
-        _load_rule_ids(user)
-        cached = user._cairn_granted_ids  # type: ignore[attr-defined]
-    return cast(list[int], cached[1])
-
-
 _MEMBERS = SharingGroup.members.through._meta.db_table
 _REQUESTS = AccessRequest._meta.db_table
-_RULE_IDS_SQL = (
-    f"SELECT ARRAY(SELECT sharinggroup_id FROM {_MEMBERS} WHERE organisation_id = %s ORDER BY 1), "  # noqa: S608
-    f"ARRAY(SELECT report_id FROM {_REQUESTS} WHERE requester_id = %s AND status = %s ORDER BY 1)"
-)
 
 
-def _load_rule_ids(user: User) -> None:
-    """Both id lists the rule needs (the organisation's sharing groups, the user's grants) in one round trip."""
-    version = _grants_version
-    with connection.cursor() as cursor:
-        cursor.execute(_RULE_IDS_SQL, [user.organisation_id, user.pk, AccessRequestStatus.GRANTED.value])
-        groups, granted = cursor.fetchone()  # type: ignore[misc]
-    if getattr(user, "_cairn_group_ids", None) is None:
-        user._cairn_group_ids = list(groups)  # type: ignore[attr-defined]
-    user._cairn_granted_ids = (version, list(granted))  # type: ignore[attr-defined]
+# One instance of each: a field takes part in an expression's identity, and the compiled rule is
+# cached by that identity (``_compiled``).
+_ID_ARRAY: ArrayField[Any, Any] = ArrayField(BigIntegerField())
+_ID: BigIntegerField[Any, Any] = BigIntegerField()
+
+
+def _groups_sql(org_id: int) -> RawSQL:
+    """The organisation's sharing groups, as an array the query reads once (an InitPlan)."""
+    return RawSQL(  # noqa: S611 - table names are the models' own; the id is a parameter
+        f"ARRAY(SELECT sharinggroup_id FROM {_MEMBERS} WHERE organisation_id = %s)",  # noqa: S608
+        (org_id,),
+        output_field=_ID_ARRAY,
+    )
+
+
+def _granted_sql(user_id: int) -> RawSQL:
+    """The reports granted to this user by access request, as a subquery the query reads once."""
+    return RawSQL(  # noqa: S611 - table names are the models' own; the ids are parameters
+        f"SELECT report_id FROM {_REQUESTS} WHERE requester_id = %s AND status = %s",  # noqa: S608
+        (user_id, AccessRequestStatus.GRANTED.value),
+        output_field=_ID,
+    )
 
 
 def _full_q(user: User, prefix: str = "") -> Q:
-    # Every test here is on the report row itself (or a short list of ids), so PostgreSQL
-    # checks the rule per candidate row without building anyone's whole visible set.
+    # Every test here is on the report row itself, so PostgreSQL checks the rule per candidate row
+    # without building anyone's whole visible set. The sharing groups and the grants are subqueries
+    # inside the same statement, not lists read beforehand: no extra round trip per search, and a
+    # grant or a change of membership applies to the very next query, in every process.
     org = user.organisation
     released = ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
-    wider = Q(pk__in=[])
-    if group_ids := _group_ids(user):
-        wider |= Q(**{f"{prefix}sharing_group_ids__overlap": group_ids})
-    if granted := _granted_ids(user):
-        wider |= Q(**{f"{prefix}pk__in": granted})
+    wider = Q(**{f"{prefix}sharing_group_ids__overlap": _groups_sql(org.pk)}) | Q(
+        **{f"{prefix}pk__in": _granted_sql(user.pk)}
+    )
     if org.is_law_enforcement:
         wider |= Q(**{f"{prefix}dissemination": Dissemination.SHARED})
     return Q(**{f"{prefix}organisation_id": org.pk}) | (released & wider)

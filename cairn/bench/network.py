@@ -410,7 +410,6 @@ def _fresh(user: User) -> User:
     import copy
 
     fresh = copy.copy(user)
-    fresh.__dict__.pop("_cairn_group_ids", None)
     return fresh
 
 

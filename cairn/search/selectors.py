@@ -442,30 +442,28 @@ def search_selector(
 ) -> tuple[list[Hit], list[FlagHit]]:
     """Everything visible about one normalised selector, and flags for restricted holdings.
 
-    One query: the newest 200 statements readable in full (with the filters) beside the first 200
-    the rule shows as flags, each with what its report shows. It is raw SQL because Django's
-    building of the two querysets and their union cost more than PostgreSQL's answer; the rule
-    in it is the policy's own, compiled from its Q objects (``report_rule_sql``).
+    One query, one pass over the selector's statements: each is marked 'full' (the rule lets the
+    searcher read its report, with the filters) or 'flag' (restricted, shown as a flag), and the
+    newest 200 of each kind are kept. It is raw SQL because Django's building of the querysets
+    cost more than PostgreSQL's answer; the rule in it is the policy's own, compiled from its Q
+    objects (``report_rule_sql``).
     """
     filters = filters or Filters()
     entity_kind = SELECTOR_ENTITY_KIND[selector]
     report_filter = filters.q() or None
     if unrestricted:
         full_sql, full_params = policy.report_predicate(report_filter or Q())
-        parts = [(full_sql, full_params, "full", 'ORDER BY s."report_id" DESC')]
+        flag_sql, flag_params = "FALSE", list[Any]()
     else:
         full_sql, full_params = policy.report_rule_sql(actor, report_filter)
         flag_sql, flag_params = policy.report_rule_sql(actor, flag=True)
-        parts = [
-            (full_sql, full_params, "full", 'ORDER BY s."report_id" DESC'),
-            (flag_sql, flag_params, "flag", 'ORDER BY s."id"'),
-        ]
-    sql, args = [], []
-    for rule, params, holding, order in parts:
-        sql.append(f"({_SELECTOR_SQL} AND {rule} {order} LIMIT 200)")
-        args += [holding, entity_kind, value, Property.SUBJECT.value, *params]
+    sql = (
+        f"SELECT * FROM (SELECT m.*, row_number() OVER (PARTITION BY m.holding ORDER BY m.report_id DESC) AS n "  # noqa: S608
+        f"FROM ({_SELECTOR_SQL.replace('{full}', full_sql)} AND ({full_sql} OR {flag_sql})) m) ranked WHERE n <= 200"
+    )
+    args = [*full_params, entity_kind, value, Property.SUBJECT.value, *full_params, *flag_params]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(sql), args)
+        cursor.execute(sql, args)
         columns = [c.name for c in cursor.description or ()]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     visible = [r for r in rows if r["holding"] == "full"]
@@ -490,12 +488,14 @@ def _selector_sql() -> str:
 
     s, e = Statement._meta.db_table, Entity._meta.db_table
     r, o = IntelligenceReport._meta.db_table, Organisation._meta.db_table
-    # The report table keeps its own name: the compiled rule refers to it so.
+    # The report table keeps its own name: the compiled rule refers to it so. {full} is where the
+    # caller puts the rule itself, to mark each row readable in full or a flag.
     return (
         f'SELECT s."entity_id", s."report_id", s."value", "{r}"."reference" AS "report__reference", '  # noqa: S608
         f'"{r}"."created_at" AS "report__created_at", "{r}"."exploitation_types" AS "report__exploitation_types", '
         f'o."name" AS "report__organisation__name", o."code" AS "report__organisation__code", '
-        f'o."contact_point" AS "report__organisation__contact_point", %s AS "holding" '
+        f'o."contact_point" AS "report__organisation__contact_point", '
+        f"CASE WHEN {{full}} THEN 'full' ELSE 'flag' END AS \"holding\" "
         f'FROM "{e}" e JOIN "{s}" s ON s."entity_id" = e."id" '
         f'JOIN "{r}" ON "{r}"."id" = s."report_id" JOIN "{o}" o ON o."id" = "{r}"."organisation_id" '
         f'WHERE e."kind" = %s AND e."key" = %s AND s."prop" = %s'
