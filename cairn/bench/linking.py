@@ -302,7 +302,12 @@ def load(world: Any, extra: SelectorReports, setup: Any, say: Callable[[str], No
             cur.execute(definition)
         timings["indexes"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for table in tables:
+        from cairn.linking.services import SIGHTINGS_FILL_SQL
+
+        cur.execute(SIGHTINGS_FILL_SQL)  # what linking reads a new report's counterparts from
+        timings["sightings"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for table in [*tables, "linking_sighting"]:
             cur.execute(f"VACUUM ANALYZE {table}")
         timings["vacuum analyze"] = time.perf_counter() - t0
     timings["statements written"] = sid

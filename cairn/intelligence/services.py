@@ -611,6 +611,8 @@ def sanitised_version_create(
             detail={"sanitised_from": report.reference, "dissemination": version.dissemination},
             subject_organisation=report.organisation,
         )
+        # No hits of its own (the original made them), but reports that arrive later meet it too.
+        transaction.on_commit(lambda: linking.sightings_record([version.pk]))
     return version
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -91,38 +92,54 @@ def record_hits(report_ids: list[int]) -> int:
         return notify_many(rows)
 
 
-# Statements are read report by report and selector by selector (LATERAL over the ids given), so
-# each step is an index probe whatever PostgreSQL's statistics say: during a long import they lag
-# the table by tens of thousands of rows, and a plan chosen from them scanned whole indexes.
-_ARRIVED_SELECTORS_SQL = """
-SELECT DISTINCT m.id, s.entity_id, r.organisation_id
-FROM unnest(%s::bigint[]) AS m(id)
-JOIN intelligence_intelligencereport r ON r.id = m.id
-CROSS JOIN LATERAL (  -- OFFSET 0 keeps this a probe per report: PostgreSQL would flatten it into a join
-    SELECT s.entity_id FROM entities_statement s WHERE s.report_id = m.id AND s.prop = 'subject' OFFSET 0
-) s
-JOIN entities_entity e ON e.id = s.entity_id
-WHERE e.key IS NOT NULL AND e.kind <> 'person'
-  AND NOT EXISTS (SELECT 1 FROM linking_noiseselector n WHERE n.entity_id = s.entity_id)
+# The selectors these reports name (not people: they are matched, not correlated), read report by
+# report (LATERAL over the ids given, OFFSET 0 so PostgreSQL does not flatten it into a join) so each
+# step is an index probe whatever the statistics say: during a long import they lag the table by
+# tens of thousands of rows, and a plan chosen from them scanned whole indexes. Each is stored as a
+# sighting, noise or not (a selector may stop being noise); only those that are not noise link.
+_SIGHTINGS_SQL = """
+WITH named AS MATERIALIZED (
+    SELECT DISTINCT s.entity_id, m.id AS report_id, r.organisation_id
+    FROM unnest(%s::bigint[]) AS m(id)
+    JOIN intelligence_intelligencereport r ON r.id = m.id
+    CROSS JOIN LATERAL (
+        SELECT s.entity_id FROM entities_statement s WHERE s.report_id = m.id AND s.prop = 'subject' OFFSET 0
+    ) s
+    JOIN entities_entity e ON e.id = s.entity_id
+    WHERE e.key IS NOT NULL AND e.kind <> 'person'
+), stored AS (
+    INSERT INTO linking_sighting (entity_id, report_id, organisation_id)
+    SELECT entity_id, report_id, organisation_id FROM named
+    ON CONFLICT DO NOTHING
+)
+SELECT n.report_id, n.entity_id, n.organisation_id FROM named n
+WHERE NOT EXISTS (SELECT 1 FROM linking_noiseselector x WHERE x.entity_id = n.entity_id)
 """
 
-# Per selector its newest reports, read in order from the index (a hot number named by thousands of
-# reports costs no more than one named by a hundred); a report of the one organisation that all the
-# selector's new reports come from cannot make a hit with them, so it is dropped here, not in Python.
+# Every report naming a selector, for a database filled without the services (a benchmark's COPY);
+# migration linking/0002 ran the same for the reports there were then.
+SIGHTINGS_FILL_SQL = """
+INSERT INTO linking_sighting (entity_id, report_id, organisation_id)
+SELECT DISTINCT s.entity_id, s.report_id, r.organisation_id
+FROM entities_statement s
+JOIN entities_entity e ON e.id = s.entity_id
+JOIN intelligence_intelligencereport r ON r.id = s.report_id
+WHERE s.prop = 'subject' AND e.key IS NOT NULL AND e.kind <> 'person'
+ON CONFLICT DO NOTHING
+"""
+
+# Per selector its newest reports with their organisations, from the sightings index alone (a hot
+# number named by thousands of reports costs no more than one named by a hundred); a report of the
+# one organisation that all the selector's new reports come from cannot make a hit with them.
 _COUNTERPARTS_SQL = """
 SELECT m.entity_id, o.report_id, o.organisation_id
 FROM unnest(%s::bigint[], %s::bigint[]) AS m(entity_id, only_org)
 CROSS JOIN LATERAL (
-    SELECT o.report_id, r.organisation_id
-    FROM (
-        SELECT DISTINCT s.report_id FROM entities_statement s
-        WHERE s.entity_id = m.entity_id AND s.prop = 'subject'
-        ORDER BY s.report_id DESC LIMIT %s
-    ) o
-    JOIN intelligence_intelligencereport r ON r.id = o.report_id
-    WHERE r.organisation_id <> m.only_org
-    OFFSET 0
+    SELECT g.report_id, g.organisation_id FROM linking_sighting g
+    WHERE g.entity_id = m.entity_id
+    ORDER BY g.report_id DESC LIMIT %s
 ) o
+WHERE o.organisation_id <> m.only_org
 """
 
 _HAS_PEOPLE_SQL = """
@@ -136,8 +153,7 @@ SELECT EXISTS (
 def _new_pairs(report_ids: list[int]) -> int:
     """Store the hits of these reports: (selector, this report, another organisation's report)."""
     with connection.cursor() as cursor:
-        cursor.execute(_ARRIVED_SELECTORS_SQL, [report_ids])
-        mine = cursor.fetchall()
+        mine = _sight(cursor, report_ids)
         if not mine:
             return 0
         by_entity: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -155,6 +171,18 @@ def _new_pairs(report_ids: list[int]) -> int:
     new = [Hit(entity_id=e, report_id=a, other_report_id=b) for e, a, b in sorted(pairs)]
     Hit.unscoped_objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def _sight(cursor: Any, report_ids: list[int]) -> list[tuple[int, int, int]]:
+    """Store the sightings of these reports; (report, selector, organisation) of those not marked noise."""
+    cursor.execute(_SIGHTINGS_SQL, [list(report_ids)])
+    return [tuple(row) for row in cursor.fetchall()]
+
+
+def sightings_record(report_ids: list[int]) -> None:
+    """Store the sightings of reports that make no hits themselves (a sanitised version) but may meet later ones."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _sight(cursor, report_ids)
 
 
 def _only_org(reports: list[tuple[int, int]]) -> int:

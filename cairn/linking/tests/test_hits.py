@@ -12,7 +12,7 @@ from cairn.intelligence import services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
 from cairn.linking import selectors
 from cairn.linking import services as linking
-from cairn.linking.models import Hit
+from cairn.linking.models import Hit, Sighting
 from cairn.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,46 @@ def test_correlations_api_matches_the_page(forces) -> None:
     assert by_access["full"]["reference"] == shared.reference
     assert by_access["flag"]["reference"] == "" and by_access["flag"]["organisation"] == "Calder Police"
     assert verified_client(forces["alder"]).get("/api/v1/reports/999999/correlations").status_code == 404
+
+
+def test_a_sanitised_version_meets_later_reports_of_another_force(forces, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        original = submit(
+            forces["alder"], "Source says the controller uses 07700 900461.", phone(), level="confidential"
+        )
+    entity_id = selectors.selector_entity_ids(original)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        version = services.sanitised_version_create(
+            actor=forces["alder.supervisor"],
+            report=original,
+            text="A controller is believed to use 07700 900461.",
+            dissemination="shared",
+            subject_entity_ids=[entity_id],
+        )
+    assert Sighting.unscoped_objects.filter(report=version, entity_id=entity_id).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        later = submit(forces["bracken"], "Advert with 07700 900461.", phone())
+    # Bracken meets the sanitised version it may read; the confidential original stays unseen.
+    [to_bracken] = notes(forces["bracken"])
+    assert version.reference in to_bracken.text and original.reference not in to_bracken.text
+    assert Hit.unscoped_objects.filter(report=version, other_report=later).exists()
+
+
+def test_a_selector_no_longer_noise_links_reports_saved_while_it_was(
+    forces, django_capture_on_commit_callbacks
+) -> None:
+    helpline = "0800 121 700"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = submit(forces["alder"], f"Victim called {helpline}.", phone(helpline))
+    entity_id = selectors.selector_entity_ids(first)[0]
+    linking.noise_mark(actor=forces["alder.supervisor"], entity_id=entity_id, reason="helpline")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = submit(forces["bracken"], f"Another call to {helpline}.", phone(helpline))
+    assert not Hit.unscoped_objects.exists()
+    # Stored as a sighting all the same, so clearing the mark lets a later report meet it.
+    assert Sighting.unscoped_objects.filter(report=second, entity_id=entity_id).exists()
+    linking.noise_clear(actor=forces["alder.supervisor"], entity_id=entity_id, reason="not the helpline after all")
+    with django_capture_on_commit_callbacks(execute=True):
+        third = submit(forces["calder"], f"Calls from {helpline}.", phone(helpline))
+    met = set(Hit.unscoped_objects.values_list("report_id", "other_report_id"))
+    assert met == {(first.pk, third.pk), (second.pk, third.pk)}
