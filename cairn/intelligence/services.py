@@ -374,6 +374,12 @@ def report_submit_many(
         # Watchers hear of new intelligence once it is committed, never of a rolled-back one.
         transaction.on_commit(lambda: notify_watchers(report_ids))
         transaction.on_commit(lambda: linking.reports_arrived(report_ids))
+        # Check every reference written so far now (PostgreSQL runs the deferred foreign-key checks
+        # when they are made immediate), not at commit while this batch holds the audit chain's lock
+        # and the other submitters queue for it; then defer again, as Django's constraints expect.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         audit.record_many(
             audit.AuditEvent(
                 action=AuditAction.CREATE,
