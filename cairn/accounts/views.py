@@ -90,7 +90,7 @@ def _finish_sign_in(request: HttpRequest, user: User, device: Any) -> HttpRespon
     target = request.session.get(PENDING_NEXT) or reverse("core:home")
     for key in (PENDING_USER, PENDING_SINCE, PENDING_NEXT):
         request.session.pop(key, None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="cairn.accounts.backends.CairnModelBackend")
     otp_login(request, device)
     audit.record(
         action=AuditAction.SIGN_IN, actor=user, obj=user, request=request, subject_organisation=user.organisation

@@ -86,7 +86,7 @@ def totp_code(key_hex: str = TEST_TOTP_KEY_HEX, *, offset_steps: int = 0) -> str
 def verified_client(user: User, *, reason: str = "Test case 1") -> Client:
     """A test client signed in as ``user`` with the second factor done and a stated reason."""
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="cairn.accounts.backends.CairnModelBackend")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Test authenticator", key=TEST_TOTP_KEY_HEX, confirmed=True)

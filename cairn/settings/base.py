@@ -136,7 +136,7 @@ CAIRN_AUTO_MERGE_THRESHOLD = os.environ.get("CAIRN_AUTO_MERGE_THRESHOLD") or Non
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "cairn.accounts.backends.CairnModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

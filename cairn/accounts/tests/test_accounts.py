@@ -121,3 +121,16 @@ def test_api_refuses_malformed_tokens_with_a_code(live_server, token: str | None
     status, body = _get(f"{live_server.url}/api/v1/me", token)
     assert status == 401
     assert body["code"] == "not_authenticated"
+
+
+@pytest.mark.django_db
+def test_a_requests_user_arrives_with_its_organisation(django_assert_num_queries) -> None:
+    from cairn.accounts.backends import CairnModelBackend
+
+    user = UserFactory(username="with.org")
+    with django_assert_num_queries(1):
+        loaded = CairnModelBackend().get_user(user.pk)
+        assert loaded is not None and loaded.organisation.code == user.organisation.code
+    user.is_active = False
+    user.save()
+    assert CairnModelBackend().get_user(user.pk) is None
