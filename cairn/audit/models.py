@@ -19,19 +19,40 @@ class AuditEntry(models.Model):
     """
 
     # The id is drawn inside the chain lock so ids, chain order and time agree.
+    # Accounts and organisations are never deleted (PROTECT, in Django) and an entry copies their names
+    # in; the database does not re-check the references on each entry, one or more per report an
+    # import writes. The hash chain, not a foreign key, is what vouches for an entry.
     id = models.BigIntegerField(primary_key=True)
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     actor_username = models.CharField(max_length=150, blank=True)
     organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     organisation_code = models.CharField(max_length=40, blank=True)
     # The organisation whose data was touched, so its auditors see who looked at it.
     subject_organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=32, choices=AuditAction.choices)
     object_type = models.CharField(max_length=64, blank=True)

@@ -220,11 +220,14 @@ _STREET_TYPES = (
     r"Quay|Embankment|Circus|Estate|Crossing"
 )
 _CAP_WORD = r"[A-Z][a-zA-Z]*(?:['’\-][A-Za-z]+)*"
+# The house number and street. The pattern starts with a digit and checks the word boundary after it
+# (the lookbehind), so the regex engine skips straight from digit to digit instead of trying every position.
 _ADDRESS = re.compile(
-    rf"(?:\b(?:Flat|Apartment|Apt|Unit|Room)[ \t]+[A-Za-z0-9]{{1,5}},?[ \t]+)?"
-    rf"\b[0-9]{{1,4}}[A-Za-z]?(?:[\-–][0-9]{{1,4}}[A-Za-z]?)?,?[ \t]+"
+    rf"[0-9](?<!\w.)[0-9]{{0,3}}[A-Za-z]?(?:[\-–][0-9]{{1,4}}[A-Za-z]?)?,?[ \t]+"
     rf"(?:{_CAP_WORD}[ \t]+){{1,3}}(?i:{_STREET_TYPES})\b"
 )
+# A flat or unit written just before the house number, looked for only where a street was found.
+_ADDRESS_FLAT = re.compile(r"\b(?:Flat|Apartment|Apt|Unit|Room)[ \t]+[A-Za-z0-9]{1,5},?[ \t]+\Z")
 # After the street, the town and a postcode on the same line, if the postcode is there.
 _ADDRESS_TAIL = re.compile(rf"(?:,?[ \t]+{_CAP_WORD}){{0,4}}?,?[ \t]+{POSTCODE_OUTWARD} ?[0-9][A-Z]{{2}}\b")
 
@@ -448,17 +451,24 @@ def _postcodes(text: str) -> Iterator[Candidate]:
 
 
 def _addresses(text: str) -> Iterator[Candidate]:
+    previous_end = 0
     for m in _ADDRESS.finditer(text):
-        end = m.end()
+        start = m.start()
+        # The flat must end where the number starts and begin after the previous address (as one pattern
+        # with an optional flat would match); 64 characters is more than any flat needs.
+        flat = _ADDRESS_FLAT.search(text, max(previous_end, start - 64), start)
+        if flat is not None:
+            start = flat.start()
+        previous_end = end = m.end()
         tail = _ADDRESS_TAIL.match(text, end)
         if tail is not None:
             end = tail.end()
-        raw = text[m.start() : end]
+        raw = text[start:end]
         try:
             value = normalise_address(raw)
         except NormaliseError:
             continue
-        yield Candidate(SelectorKind.ADDRESS.value, raw, m.start(), end, value, confidence=ADDRESS_CONFIDENCE)
+        yield Candidate(SelectorKind.ADDRESS.value, raw, start, end, value, confidence=ADDRESS_CONFIDENCE)
 
 
 def _ibans(text: str) -> Iterator[Candidate]:

@@ -41,8 +41,15 @@ class Sighting(models.Model):
     which at a million reports was most of the cost of saving one.
     """
 
-    entity = models.ForeignKey("entities.Entity", on_delete=models.CASCADE, related_name="+", db_index=False)
-    report = models.ForeignKey("intelligence.IntelligenceReport", on_delete=models.CASCADE, related_name="+")
+    # Copies of a subject statement's entity and report, written from the statement in the same
+    # transaction: the statement's own foreign keys check them, so the database does not check them a
+    # second time on each of the million rows an import writes (deletion still cascades, in Django).
+    entity = models.ForeignKey(
+        "entities.Entity", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    report = models.ForeignKey(
+        "intelligence.IntelligenceReport", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     # A copy of the report's own organisation (which never changes), checked through the report.
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False

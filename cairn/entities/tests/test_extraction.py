@@ -189,6 +189,21 @@ def test_addresses(text: str, value: str) -> None:
     assert (SelectorKind.ADDRESS, value) in found(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        # the flat belongs to the number that follows it, not to one it names
+        ("Apartment 12B, 7-9 Kings Court and Unit 4 Park Road", {"FLAT 12B 7 9 KINGS COURT", "4 PARK ROAD"}),
+        # a flat's words already taken by the address before it are not taken twice
+        ("12 Green Flat Park, 4 High Street", {"12 GREEN FLAT PARK", "4 HIGH STREET"}),
+        ("room 5 2 Mill Lane", {"2 MILL LANE"}),  # lower-case 'room' is prose, not a flat
+        ("x12 Mill Lane, 3a Mill Lane", {"3A MILL LANE"}),  # a number glued to a word is not a house number
+    ],
+)
+def test_addresses_with_flats(text: str, values: set[str]) -> None:
+    assert {v for k, v in found(text) if k == SelectorKind.ADDRESS} == values
+
+
 def test_address_does_not_run_onto_the_next_line() -> None:
     values = {v for k, v in found("seen at 3 Mill Lane\nMillbrook AL1 2BC") if k == SelectorKind.ADDRESS}
     assert values == {"3 MILL LANE"}
