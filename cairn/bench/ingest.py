@@ -3,7 +3,7 @@
 Reports are generated on the fly from a seeded pool of people and selectors, so subjects repeat
 across reports as they do in real intelligence, and nothing proportional to N is ever held in
 memory. Each report goes through the real extractor and then ``report_submit_many`` in batches:
-validation, entities, statements, revisions and the audit chain, exactly as an API submission.
+validation, entities, statements, the name index, linking and the audit chain, exactly as an API submission.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ from cairn.intelligence.choices import (
 class IntelligenceReport(models.Model):
     """The unit of intelligence: graded, marked, and disseminated as far as its level allows.
 
-    The row holds the current revision; every revision (including the first)
-    is kept in ReportRevision. A sanitised version is itself a report, linked
+    The row holds the current revision; every revision from the first is kept in
+    ReportRevision once edited (until then the report as submitted is its own revision 1,
+    stored when the first edit supersedes it). A sanitised version is itself a report, linked
     to its original through ``sanitised_from``, with its own marking and
     dissemination, so the one access rule covers it too.
     """

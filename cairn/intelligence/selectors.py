@@ -14,6 +14,7 @@ from cairn.entities.choices import RELATIONSHIPS, Property
 from cairn.entities.models import Entity, Statement
 from cairn.intelligence.choices import AccessRequestStatus, ReviewState
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
+from cairn.intelligence.services import first_revision
 
 
 def report_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet[IntelligenceReport]:
@@ -67,8 +68,22 @@ def report_subjects(*, actor: User, report: IntelligenceReport) -> list[SubjectR
     return list(rows.values())
 
 
-def report_revisions(*, actor: User, report: IntelligenceReport) -> QuerySet[ReportRevision]:
-    return policy.revisions_visible_to(actor).filter(report=report).select_related("changed_by").order_by("-number")
+def report_revisions(*, actor: User, report: IntelligenceReport) -> list[ReportRevision]:
+    """The report's revisions the actor may read, newest first.
+
+    Revision 1 of a report no one has changed is the report itself: it is stored only once an edit
+    supersedes it, so it is read from the report when there is no row for it.
+    """
+    stored = list(
+        policy.revisions_visible_to(actor).filter(report=report).select_related("changed_by").order_by("-number")
+    )
+    if not stored and report.revision == 1 and policy.reports_visible_to(actor).filter(pk=report.pk).exists():
+        return [first_revision(report)]
+    return stored
+
+
+def report_revision(*, actor: User, report: IntelligenceReport, number: int) -> ReportRevision | None:
+    return next((r for r in report_revisions(actor=actor, report=report) if r.number == number), None)
 
 
 def flag_for_report(*, actor: User, report_id: int) -> policy.Flag | None:

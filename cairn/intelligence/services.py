@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from cairn.access import intelligence as policy
 from cairn.access.capabilities import Capability
@@ -299,7 +298,7 @@ def report_submit_many(
     """Submit several reports in one transaction (the importer and the ingest benchmark use this).
 
     Rows are written with COPY (``cairn.core.bulk``) in the order a reader needs them: reports,
-    entities, statements, name index, revisions, and the audit entries last, so the audit chain's
+    entities, statements, name index, and the audit entries last, so the audit chain's
     lock is held only for the last moments of the transaction. Any failure rolls all of it back.
     """
     if not can(actor, Capability.SUBMIT_INTELLIGENCE):
@@ -311,7 +310,8 @@ def report_submit_many(
     review_date = (now + timedelta(days=365 * RETENTION_YEARS)).date()
     with transaction.atomic():
         group_ids = {i for d in items for i in d.sharing_group_ids}
-        groups = {g.pk: g for g in _sharing_groups(group_ids, org.pk)} if group_ids else {}
+        if group_ids:
+            _sharing_groups(group_ids, org.pk)  # refuses a group the organisation does not belong to
         references = _next_reference(org.code, len(items))
         reports: list[IntelligenceReport] = []
         for data, reference, report_id in zip(
@@ -355,21 +355,8 @@ def report_submit_many(
         bulk.copy_rows(Statement, _STATEMENT_COLUMNS, rows)
         bulk.copy_rows(PersonName, _PERSON_NAME_COLUMNS, _person_name_rows(rows, dict(entities)))
 
-        bulk.copy_rows(
-            ReportRevision,
-            ("report_id", "number", "snapshot", "changed_by_id", "changed_at", "reason"),
-            (
-                (
-                    r.pk,
-                    1,
-                    Jsonb(_snapshot(r, [groups[i].name for i in r.sharing_group_ids])),
-                    actor.pk,
-                    now,
-                    "submitted",
-                )
-                for r in reports
-            ),
-        )
+        # No revision row: a report as submitted is its own first revision until an edit supersedes it
+        # (``_new_revision`` stores it then), so a million submitted reports are not written twice.
         report_ids = [r.pk for r in reports]
         # Watchers hear of new intelligence once it is committed, never of a rolled-back one.
         transaction.on_commit(lambda: notify_watchers(report_ids))
@@ -424,9 +411,31 @@ def _apply(report: IntelligenceReport, changes: dict[str, Any], *, sharing_group
     return validate(data)
 
 
+SUBMITTED = "submitted"
+
+
+def first_revision(report: IntelligenceReport) -> ReportRevision:
+    """Revision 1 of a report no one has changed yet, read from the report itself (unsaved).
+
+    Every field of the snapshot changes only through ``_new_revision``, which stores this before its
+    first change; the one thing read as it is now, not as it was, is a sharing group's name.
+    """
+    return ReportRevision(
+        report=report,
+        number=1,
+        snapshot=_snapshot(report),
+        changed_by=report.author,
+        changed_at=report.created_at,
+        reason=SUBMITTED,
+    )
+
+
 def _new_revision(
     *, actor: User, report: IntelligenceReport, data: ReportInput, reason: str, review_state: str | None = None
 ) -> IntelligenceReport:
+    if report.revision == 1 and not ReportRevision.unscoped_objects.filter(report=report, number=1).exists():
+        # The first change supersedes the report as submitted: keep that as revision 1 before changing it.
+        first_revision(report).save(force_insert=True)
     before = _snapshot(report)
     for f in EDITABLE:
         setattr(report, f, getattr(data, f))

@@ -239,7 +239,7 @@ def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     report = selectors.report_for_reading(actor=user, report_id=pk)
     if report is None:
         raise Http404
-    revision = selectors.report_revisions(actor=user, report=report).filter(number=number).first()
+    revision = selectors.report_revision(actor=user, report=report, number=number)
     if revision is None:
         raise Http404
     if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
