@@ -423,7 +423,8 @@ def first_revision(report: IntelligenceReport) -> ReportRevision:
     return ReportRevision(
         report=report,
         number=1,
-        snapshot=_snapshot(report),
+        # .all() uses the groups a reader already prefetched (report_for_reading) instead of a query.
+        snapshot=_snapshot(report, [g.name for g in report.sharing_groups.all()]),
         changed_by=report.author,
         changed_at=report.created_at,
         reason=SUBMITTED,
