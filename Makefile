@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CAIRN  := $(BIN)/cairn
 ADDR   ?= 127.0.0.1:8000
 
-.PHONY: run setup test lint bench clean-db help
+.PHONY: run setup browser test lint bench clean-db help
 
 help:
 	@echo "make run    - set up (first time) and start Cairn with demo data at http://$(ADDR)/"
@@ -35,7 +35,11 @@ run: setup
 	$(CAIRN) demo
 	$(CAIRN) serve $(ADDR)
 
-test: setup
+# Debian's chromium for the browser tests, installed when missing (needs root or sudo).
+browser:
+	@scripts/chromium.sh
+
+test: setup browser
 	$(BIN)/pytest
 
 lint: setup

@@ -32,7 +32,7 @@ def chromium_path() -> str | None:
 def browser() -> Iterator[object]:
     path = chromium_path()
     if path is None:
-        pytest.fail("Browser tests need Debian's chromium: apt-get install chromium (.ci/run does this).")
+        pytest.fail("Browser tests need Debian's chromium: apt-get install chromium (make test does this).")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
