@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access import linking as access
@@ -87,6 +87,19 @@ def _list(raw: str) -> frozenset[str] | None:
     return values or None
 
 
+class FilterQuery(Schema):
+    """The chart filters as query parameters: the same five on every chart, path and export."""
+
+    date_from: str = ""
+    date_to: str = ""
+    organisation: str = ""
+    relationship: str = ""
+    kind: str = ""
+
+
+FILTER_KEYS = tuple(FilterQuery.model_fields)
+
+
 def parse_filters(
     date_from: str = "", date_to: str = "", organisation: str = "", relationship: str = "", kind: str = ""
 ) -> ChartFilters:
@@ -139,6 +152,15 @@ def _audit(request: HttpRequest, user: User, what: str, chart: Chart | None, **d
     )
 
 
+def _neighbourhood(user: User, ids: list[int], hops: int, max_nodes: int, filter_query: FilterQuery) -> Chart:
+    """The chart around ``ids`` within the caller's filters; an unknown seed is a 404."""
+    filters = parse_filters(**filter_query.model_dump())
+    try:
+        return graph.neighbourhood(user, ids, hops, filters, max_nodes=max_nodes)
+    except EntityNotFound as exc:
+        raise HttpError(404, str(exc)) from None
+
+
 def _answer(chart: Chart, **extra: Any) -> dict[str, Any]:
     return chart.as_dict() | extra
 
@@ -149,25 +171,17 @@ def _answer(chart: Chart, **extra: Any) -> dict[str, Any]:
 @router.get("/network/neighbourhood", response=dict[str, Any], summary="The seeds and their neighbours, as a chart")
 def neighbourhood(
     request: HttpRequest,
+    filter_query: Query[FilterQuery],
     seeds: str,
     hops: int = 1,
     max_nodes: int = graph.DEFAULT_MAX_NODES,
-    date_from: str = "",
-    date_to: str = "",
-    organisation: str = "",
-    relationship: str = "",
-    kind: str = "",
 ) -> Any:
     """Cytoscape.js elements, with flag nodes for restricted material and ``left_out`` for a capped chart."""
     user = _analyst(request)
     ids = parse_ids(seeds, "seeds")
     _bounded(hops, "hops", 0, MAX_HOPS)
     _bounded(max_nodes, "max_nodes", 1, MAX_NODES)
-    filters = parse_filters(date_from, date_to, organisation, relationship, kind)
-    try:
-        chart = graph.neighbourhood(user, ids, hops, filters, max_nodes=max_nodes)
-    except EntityNotFound as exc:
-        raise HttpError(404, str(exc)) from None
+    chart = _neighbourhood(user, ids, hops, max_nodes, filter_query)
     _audit(request, user, "neighbourhood", chart, seeds=ids, hops=hops)
     return _answer(chart)
 
@@ -175,19 +189,15 @@ def neighbourhood(
 @router.get("/network/paths", response=dict[str, Any], summary="Shortest paths between two entities")
 def paths(
     request: HttpRequest,
+    filter_query: Query[FilterQuery],
     a: int,
     b: int,
     max_hops: int = MAX_PATH_HOPS,
-    date_from: str = "",
-    date_to: str = "",
-    organisation: str = "",
-    relationship: str = "",
-    kind: str = "",
 ) -> Any:
     """Paths through what you may see only; none within ``max_hops`` is a 200 with no paths and a message."""
     user = _analyst(request)
     _bounded(max_hops, "max_hops", 1, MAX_PATH_HOPS)
-    filters = parse_filters(date_from, date_to, organisation, relationship, kind)
+    filters = parse_filters(**filter_query.model_dump())
     try:
         chart = graph.shortest_paths(user, a, b, max_hops, filters)
     except EntityNotFound as exc:
@@ -200,18 +210,14 @@ def paths(
 @router.get("/network/common", response=dict[str, Any], summary="Entities next to both of two entities")
 def common(
     request: HttpRequest,
+    filter_query: Query[FilterQuery],
     a: int,
     b: int,
     max_nodes: int = graph.DEFAULT_MAX_NODES,
-    date_from: str = "",
-    date_to: str = "",
-    organisation: str = "",
-    relationship: str = "",
-    kind: str = "",
 ) -> Any:
     user = _analyst(request)
     _bounded(max_nodes, "max_nodes", 1, MAX_NODES)
-    filters = parse_filters(date_from, date_to, organisation, relationship, kind)
+    filters = parse_filters(**filter_query.model_dump())
     try:
         chart = graph.common_neighbours(user, a, b, filters, max_nodes=max_nodes)
     except EntityNotFound as exc:
@@ -304,16 +310,12 @@ def drawing(request: HttpRequest, body: DrawingIn) -> Any:
 @router.get("/network/export", summary="A chart as GraphML, CSV (zip) or i2 ANX, with its handling")
 def export(
     request: HttpRequest,
+    filter_query: Query[FilterQuery],
     format: str,
     seeds: str,
     hops: int = 0,
     max_nodes: int = MAX_NODES,
     title: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    organisation: str = "",
-    relationship: str = "",
-    kind: str = "",
 ) -> HttpResponse:
     """A file download of the chart around ``seeds`` (``hops=0``: exactly these entities), audited as an export."""
     user = _analyst(request)
@@ -322,11 +324,7 @@ def export(
     ids = parse_ids(seeds, "seeds")
     _bounded(hops, "hops", 0, MAX_HOPS)
     _bounded(max_nodes, "max_nodes", 1, MAX_NODES)
-    filters = parse_filters(date_from, date_to, organisation, relationship, kind)
-    try:
-        chart = graph.neighbourhood(user, ids, hops, filters, max_nodes=max_nodes)
-    except EntityNotFound as exc:
-        raise HttpError(404, str(exc)) from None
+    chart = _neighbourhood(user, ids, hops, max_nodes, filter_query)
     if title.strip():
         chart.title = title.strip()[:MAX_TITLE]
     content_type, extension, write = EXPORTS[format]
@@ -426,9 +424,7 @@ def clean_state(raw: dict[str, Any]) -> dict[str, Any]:
     filters = raw.get("filters") or {}
     if not isinstance(filters, dict):
         raise _invalid("state.filters: an object.")
-    parse_filters(
-        **{k: str(filters.get(k, "")) for k in ("date_from", "date_to", "organisation", "relationship", "kind")}
-    )
+    parse_filters(**{k: str(filters.get(k, "")) for k in FILTER_KEYS})
     return {
         "entity_ids": ids,
         "positions": positions,
@@ -436,9 +432,7 @@ def clean_state(raw: dict[str, Any]) -> dict[str, Any]:
         "hidden": _node_keys(raw.get("hidden") or [], "hidden"),
         "groups": groups,
         "notes": notes,
-        "filters": {
-            k: str(filters.get(k, "")) for k in ("date_from", "date_to", "organisation", "relationship", "kind")
-        },
+        "filters": {k: str(filters.get(k, "")) for k in FILTER_KEYS},
     }
 
 
