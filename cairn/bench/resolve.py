@@ -2,6 +2,7 @@
 
     cairn bench resolve [--sizes 10000,100000,1000000] [--seed 7] [--threshold P] [--no-baseline]
                         [--train N]   # retrain cairn/linking/model_params.json on N records (seed 11) first
+                        [--ceiling]   # also: how far Cairn's blocking and comparison levels could go
 
 The records are the search benchmark's (``cairn.bench.search.generate_world``): noisy spellings of
 fewer true people (typos, transliterations, swapped order, dropped middle names, initials, split
@@ -19,7 +20,11 @@ Figures for each size, for Cairn's model and for plain Splink on the same record
 * wall time end to end (records into DuckDB, features, blocking, scoring, clustering, reading the
   clusters back), scored pairs, peak memory (RSS sampled while the run goes);
 * the time ratio between consecutive sizes (linear would equal the size ratio);
-* the real-time cost of ``Model.score`` for one pair.
+* the real-time cost of ``Model.score`` for one pair;
+* with ``--ceiling`` (untimed), what the model's own evidence allows: the blocking recall (true pairs
+  among the pairs blocking lets through) and the pairwise F1 of an oracle that sees each blocked
+  pair's comparison levels and name-frequency bucket, as the model does, and links exactly the
+  patterns the truth says are worth linking. A model cannot beat it without new evidence.
 """
 
 from __future__ import annotations
@@ -63,6 +68,11 @@ def add_arguments(parser: ArgumentParser) -> None:
         "--threshold", type=float, default=None, help="match probability to link at (default: the model's)"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip plain Splink")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also print the blocking recall and the best pairwise F1 the comparison levels allow (untimed)",
+    )
     parser.add_argument(
         "--train",
         type=int,
@@ -178,6 +188,80 @@ def quality(con: Any, clusters: list[tuple[str, str]], person: list[int]) -> Qua
     pr = tp / true if true else 1.0
     bp, br = b3p / n, b3r / n
     return Quality(pp, pr, _f1(pp, pr), bp, br, _f1(bp, br), exact / people if people else 0.0)
+
+
+@dataclass
+class Ceiling:
+    true_pairs: int
+    blocked_true: int
+    blocked: int
+    patterns: int
+    p: float
+    r: float
+    f1: float
+
+    @property
+    def blocking_recall(self) -> float:
+        return self.blocked_true / self.true_pairs if self.true_pairs else 1.0
+
+
+def best_f1(patterns: list[tuple[int, int]], true_pairs: int) -> tuple[float, float, float]:
+    """(precision, recall, F1) of linking the best set of patterns, each given as (true, false) pairs.
+
+    Taking patterns in falling order of precision and stopping where F1 peaks is optimal: any set of
+    patterns is beaten or matched by the prefix of that order with the same number of true pairs.
+    """
+    best = (0.0, 0.0, 0.0)
+    tp = fp = 0
+    for t, f in sorted(patterns, key=lambda tf: (-tf[0] / (tf[0] + tf[1]), -tf[0])):
+        tp, fp = tp + t, fp + f
+        p, r = tp / (tp + fp), tp / true_pairs if true_pairs else 0.0
+        if _f1(p, r) > best[2]:
+            best = (p, r, _f1(p, r))
+    return best
+
+
+def ceiling(table: Any, person: list[int]) -> Ceiling:
+    """Blocking recall, and the best pairwise F1 of Cairn's comparison levels and name-frequency buckets."""
+    import pyarrow as pa
+
+    from cairn.linking.model import COMPARISONS, TF_COLUMN, Batch, load_model
+
+    batch = Batch.start(table, model=load_model(), detail=True)
+    try:
+        predictions = batch.predict(None)
+        con = batch.con
+        con.register("_truth", pa.table({"unique_id": [str(i) for i in range(len(person))], "pid": person}))
+        t = batch.tables[0]
+        gammas = ", ".join(f"p.gamma_{c.name}" for c in COMPARISONS)
+        pattern = ", ".join(f"gamma_{c.name}" for c in COMPARISONS) + ", bucket"
+        # The bucket of the commoner of the two names, as the term-frequency adjustment sees it.
+        rows = con.execute(
+            f"""
+            WITH tf AS (SELECT {TF_COLUMN} AS k, count(*) AS n FROM {t} WHERE {TF_COLUMN} IS NOT NULL GROUP BY 1),
+            pairs AS (
+                SELECT {gammas},
+                    round(log2(greatest(coalesce(tl.n, 1), coalesce(tr.n, 1)))) AS bucket,
+                    (a.pid = b.pid)::int AS same
+                FROM {predictions.physical_name} p
+                JOIN _truth a ON a.unique_id = p.unique_id_l JOIN _truth b ON b.unique_id = p.unique_id_r
+                JOIN {t} l ON l.unique_id = p.unique_id_l JOIN {t} r ON r.unique_id = p.unique_id_r
+                LEFT JOIN tf tl ON tl.k = l.{TF_COLUMN} LEFT JOIN tf tr ON tr.k = r.{TF_COLUMN}
+            )
+            SELECT sum(same), count(*) - sum(same) FROM pairs GROUP BY {pattern}
+            """  # noqa: S608
+        ).fetchall()
+    finally:
+        batch.con.close()
+    counts: dict[int, int] = {}
+    for pid in person:
+        counts[pid] = counts.get(pid, 0) + 1
+    true_pairs = sum(n * (n - 1) // 2 for n in counts.values())
+    patterns = [(int(t_), int(f_)) for t_, f_ in rows]
+    p, r, f1 = best_f1(patterns, true_pairs)
+    blocked_true = sum(t_ for t_, _ in patterns)
+    blocked = sum(t_ + f_ for t_, f_ in patterns)
+    return Ceiling(true_pairs, blocked_true, blocked, len(patterns), p, r, f1)
 
 
 @dataclass
@@ -460,6 +544,18 @@ def run(options: dict[str, Any], out: TextIO) -> None:
             + ("met" if mine.seconds <= TARGET_SECONDS_1M else "NOT met")
         )
     say(f"at {largest:,} records: " + "; ".join(verdict))
+    if options.get("ceiling"):
+        say()
+        say("ceiling (untimed): blocking recall = true pairs among the pairs blocking lets through; best F1 = an")
+        say("oracle linking exactly the level patterns (comparison levels + name-frequency bucket) worth linking")
+        for size in sizes:
+            c = ceiling(data.table.slice(0, size), data.person[:size])
+            say(
+                f"  {size:>9,} records: blocking recall {c.blocking_recall:.4f} "
+                f"({c.blocked_true:,} of {c.true_pairs:,} true pairs in {c.blocked:,} blocked); "
+                f"best pairwise F1 {c.f1:.4f} (P {c.p:.4f}, R {c.r:.4f}) "
+                f"over {c.patterns:,} patterns"
+            )
     random_us, same_us = score_cost(data.table)
     say(
         f"real-time Model.score: {random_us:,.0f} µs per pair (random pairs), "
