@@ -208,8 +208,9 @@ class Ceiling:
 def best_f1(patterns: list[tuple[int, int]], true_pairs: int) -> tuple[float, float, float]:
     """(precision, recall, F1) of linking the best set of patterns, each given as (true, false) pairs.
 
-    Taking patterns in falling order of precision and stopping where F1 peaks is optimal: any set of
-    patterns is beaten or matched by the prefix of that order with the same number of true pairs.
+    F1 = 2·TP / (TP + FP + true pairs), so at the best F1* a pattern is worth linking exactly when its
+    own precision exceeds F1*/2: the best set is every pattern above a precision cut, and so the
+    best prefix of the patterns in falling order of precision.
     """
     best = (0.0, 0.0, 0.0)
     tp = fp = 0
