@@ -378,7 +378,7 @@ def tune_threshold(data: Data) -> tuple[float, list[tuple[float, float, float, f
     """The match probability whose clusters have the best pairwise F1, on records with a known truth."""
     import duckdb
 
-    from cairn.linking.model import Batch
+    from cairn.linking.model import Batch, cluster_table
 
     batch = Batch.start(data.table)
     thresholds = (0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 0.98)
@@ -386,10 +386,10 @@ def tune_threshold(data: Data) -> tuple[float, list[tuple[float, float, float, f
     sweep = []
     scratch = duckdb.connect()
     for t in thresholds:
-        clusters = batch.clusters(predictions, t)
+        table = cluster_table(batch, t, "_sweep", predictions=predictions)
         rows = [
             (str(r), str(c))
-            for r, c in batch.con.execute(f"SELECT unique_id, cluster_id FROM {clusters.physical_name}").fetchall()  # noqa: S608
+            for r, c in batch.con.execute(f"SELECT record_id, cluster_id FROM {table}").fetchall()  # noqa: S608
         ]
         q = quality(scratch, rows, data.person)
         sweep.append((t, q.pair_p, q.pair_r, q.pair_f1))

@@ -15,6 +15,7 @@ from cairn.linking.model import (
     Batch,
     ModelParams,
     PersonRecord,
+    cluster_links,
     index_of_gamma,
     load_model,
     name_frequencies,
@@ -167,3 +168,27 @@ def test_parameters_round_trip_and_refuse_other_levels(tmp_path) -> None:  # typ
         ModelParams.from_json(data)
     # The prior per pair falls as the population grows; per record it stays put.
     assert params.prior_for(1_000_000) < params.prior_for(10_000)
+
+
+def test_strong_links_chain_weak_ones_only_attach_a_lone_record() -> None:
+    # 0-1 and 2-3 are sure; 1-2 is weak, so it may not join the two pairs into one cluster of four.
+    # 4 is alone and weakly linked to 0: it joins 0's cluster. 5 is weakly linked only to 4, which was
+    # itself attached weakly: a chain of weak links stops there.
+    roots = cluster_links(6, [(0, 1, 0.99), (2, 3, 0.95), (1, 2, 0.6), (4, 0, 0.7), (5, 4, 0.65)], chain_at=0.9)
+    clusters = {frozenset(i for i in range(6) if roots[i] == r) for r in roots}
+    assert clusters == {frozenset({0, 1, 4}), frozenset({2, 3}), frozenset({5})}
+    # With every link sure, the same links make connected components.
+    roots = cluster_links(6, [(0, 1, 0.99), (2, 3, 0.95), (1, 2, 0.6), (4, 0, 0.7), (5, 4, 0.65)], chain_at=0.5)
+    assert len(set(roots)) == 1
+
+
+def test_batch_clusters_keep_weakly_linked_groups_apart() -> None:
+    records = [
+        PersonRecord("1", "Tadeusz Lempart", "1990-04-02", "PL", selectors=("+447700900101",)),
+        PersonRecord("2", "Tadeusz Lempart", "1990-04-02", "PL", selectors=("+447700900101",)),
+        PersonRecord("3", "Zofia Nowak", "1985-01-09", "PL", selectors=("+447700900202",)),
+    ]
+    rows = {rid: (cid, p) for rid, cid, p in resolve(records)}
+    assert rows["1"][0] == rows["2"][0] != rows["3"][0]
+    assert rows["1"][1] is not None and rows["1"][1] >= 0.9
+    assert rows["3"][1] is None  # alone: no link inside its cluster
