@@ -879,8 +879,9 @@ def cluster_table(batch: Batch, threshold: float, table: str = "clusters", predi
     # stays in DuckDB).
     rows = batch.con.execute(
         f"""SELECT {key_l}, {key_r}, match_probability FROM {predictions.physical_name}
-            WHERE match_probability >= {float(threshold)}"""  # noqa: S608
-    ).fetchall()
+            WHERE match_probability >= {float(threshold)}
+            ORDER BY 1, 2"""  # noqa: S608
+    ).fetchall()  # in a fixed order: equal links, and so cluster ids, come out the same on every run
     index: dict[str, int] = {}
     links = [(index.setdefault(a, len(index)), index.setdefault(b, len(index)), float(p)) for a, b, p in rows]
     keys = list(index)

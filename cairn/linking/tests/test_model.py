@@ -192,3 +192,12 @@ def test_batch_clusters_keep_weakly_linked_groups_apart() -> None:
     assert rows["1"][0] == rows["2"][0] != rows["3"][0]
     assert rows["1"][1] is not None and rows["1"][1] >= 0.9
     assert rows["3"][1] is None  # alone: no link inside its cluster
+
+
+def test_resolving_the_same_records_twice_gives_the_same_clusters() -> None:
+    from cairn.bench.resolve import generate
+
+    data = generate(3000, 5)
+    first = sorted(resolve(data.table))
+    assert first == sorted(resolve(data.table))
+    assert len({cid for _, cid, _ in first}) < len(first)  # some records did cluster
