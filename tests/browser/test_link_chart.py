@@ -18,11 +18,10 @@ import pytest
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, UserFactory, browser_sign_in
+from cairn.core.testing import OrganisationFactory, UserFactory, browser_sign_in, submit_report
 from cairn.entities.models import Entity
 from cairn.entities.normalise import normalise
-from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.network import graph
 from cairn.network.models import SavedChart
 
@@ -51,17 +50,7 @@ def give_reason(page) -> None:
 
 
 def submit(author, *subjects: SubjectInput, level: str = "shared"):
-    return services.report_submit(
-        actor=author,
-        data=ReportInput(
-            text="Link chart story report.",
-            source_evaluation="1",
-            intelligence_assessment="B",
-            handling_code="P",
-            dissemination=level,
-            subjects=list(subjects),
-        ),
-    )
+    return submit_report(author, *subjects, level=level, text="Link chart story report.")
 
 
 def person(name: str) -> SubjectInput:

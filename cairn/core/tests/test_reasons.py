@@ -8,24 +8,14 @@ from django.urls import reverse
 
 from cairn.accounts.choices import Role
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
-from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.core.testing import OrganisationFactory, UserFactory, submit_report, verified_client
+from cairn.intelligence.inputs import SubjectInput
 
 
 def _report(level: str):
     author = UserFactory(organisation=OrganisationFactory(code="origin"), roles=[Role.OFFICER])
-    return author, services.report_submit(
-        actor=author,
-        data=ReportInput(
-            text="Seen at the farm.",
-            source_evaluation="1",
-            intelligence_assessment="B",
-            handling_code="P",
-            dissemination=level,
-            subjects=[SubjectInput(kind="phone", value="07700 900777", role="user")],
-        ),
-    )
+    phone = SubjectInput(kind="phone", value="07700 900777", role="user")
+    return author, submit_report(author, phone, level=level, text="Seen at the farm.")
 
 
 @pytest.mark.django_db

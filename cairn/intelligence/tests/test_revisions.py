@@ -8,23 +8,16 @@ from django.urls import reverse
 
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
-from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
+from cairn.core.testing import OrganisationFactory, UserFactory, submit_report, verified_client
 from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput
 from cairn.intelligence.models import IntelligenceReport, ReportRevision
 
 pytestmark = pytest.mark.django_db
 
 
 def _submit(author: User, dissemination: str = "shared") -> IntelligenceReport:
-    data = ReportInput(
-        text="Original words about a car wash on the ring road.",
-        source_evaluation="1",
-        intelligence_assessment="A",
-        handling_code="P",
-        dissemination=dissemination,
-    )
-    return services.report_submit(actor=author, data=data)
+    text = "Original words about a car wash on the ring road."
+    return submit_report(author, level=dissemination, text=text, intelligence_assessment="A")  # type: ignore[no-any-return]
 
 
 def _page(client: Client, report_id: int, number: int) -> tuple[int, str]:

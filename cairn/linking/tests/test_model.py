@@ -182,7 +182,8 @@ def test_strong_links_chain_weak_ones_only_attach_a_lone_record() -> None:
     assert len(set(roots)) == 1
 
 
-def test_batch_clusters_keep_weakly_linked_groups_apart() -> None:
+def test_batch_clusters_through_duckdb_carry_their_strongest_link() -> None:
+    # cluster_table end to end: the same man twice is one cluster with his link, a stranger alone with none.
     records = [
         PersonRecord("1", "Tadeusz Lempart", "1990-04-02", "PL", selectors=("+447700900101",)),
         PersonRecord("2", "Tadeusz Lempart", "1990-04-02", "PL", selectors=("+447700900101",)),
