@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import F, Func
+from django.db.models import F, Func, Value
 
 from cairn.core.scoping import ScopedManager
 from cairn.search.choices import WatchKind
@@ -63,12 +63,55 @@ class PersonName(models.Model):
             GinIndex(fields=["phonetic"], name="personname_phonetic_idx"),
             GinIndex(fields=["phonetic_pairs"], name="personname_pairs_idx"),
             GinIndex(fields=["tokens"], name="personname_tokens_idx"),
-            GinIndex(fields=["name_key"], name="personname_trgm_idx", opclasses=["gin_trgm_ops"]),
+            # Person search reaches the rows of a name through NameKey, best-matching names first.
+            models.Index(fields=["name_key", "statement_id"], name="personname_key_idx"),
             models.Index(fields=["entity"], name="personname_entity_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+def _key_words() -> Func:
+    return Func(F("key"), Value(" "), function="string_to_array", output_field=ArrayField(models.TextField()))
+
+
+class NameKey(models.Model):
+    """Each distinct full name the name index holds (``PersonName.name_key``: its words sorted), once.
+
+    A million name rows hold about 640,000 distinct names, and common ones many times over (forty
+    thousand rows share 'nguyen'), so the trigram and sound-alike indexes person search scans are
+    far smaller here than on the rows; the search then reads the rows of the best-matching names
+    through ``personname_key_idx``, under the access rule, and stops once it has enough.
+
+    It is an index, not a source: nothing shows or counts these names on their own, and the
+    database keeps it in step (triggers on ``search_personname``, migration 0004), so every way
+    a name row is written, COPY included, adds its name here. A name whose last row is deleted
+    is deleted too.
+    """
+
+    key = models.CharField(max_length=500, primary_key=True)
+    # As PersonName's: the words' Double Metaphone codes, and every pair of them.
+    phonetic = models.GeneratedField(
+        expression=Func(_key_words(), function="cairn_name_codes", output_field=ArrayField(models.TextField())),
+        output_field=ArrayField(models.TextField()),
+        db_persist=True,
+    )
+    phonetic_pairs = models.GeneratedField(
+        expression=Func(_key_words(), function="cairn_name_pairs", output_field=ArrayField(models.TextField())),
+        output_field=ArrayField(models.TextField()),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["key"], name="namekey_trgm_idx", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["phonetic"], name="namekey_phonetic_idx"),
+            GinIndex(fields=["phonetic_pairs"], name="namekey_pairs_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class Watch(models.Model):

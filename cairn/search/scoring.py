@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -26,6 +27,7 @@ _FOLDS = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("kh", "h"), ("ph", "f"), ("th
 FOLD_CREDIT = 0.88
 
 
+@lru_cache(maxsize=65536)
 def _fold(word: str) -> str:
     for spelling, sound in _FOLDS:
         word = word.replace(spelling, sound)

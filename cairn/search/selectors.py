@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q, QuerySet
 
 from cairn.access import intelligence as policy
 from cairn.accounts.models import Organisation, User
@@ -26,7 +25,7 @@ from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_tokens, normalise
 from cairn.search.choices import QueryKind
 from cairn.search.models import PersonName
-from cairn.search.scoring import date_adjustment, score_name
+from cairn.search.scoring import NameScore, date_adjustment, score_name
 
 MAX_QUERY = 200
 CANDIDATES = 300
@@ -241,9 +240,7 @@ def _codes(tokens: list[str], threshold: float) -> tuple[list[str], list[str], d
     return codes, pairs, {t: set(filter(None, c.split(","))) for t, c in zip(tokens, per_token, strict=False)}
 
 
-# What a hit or a flag shows of its report, read in the same query as the candidates: the access
-# annotation of that query already says whether the row is readable in full or a flag, so a second
-# and third pass through the rule (report details, flags) would only repeat it.
+# What a hit or a flag shows of its report (``_report_details`` reads it for the chosen rows only).
 _REPORT_DETAIL = (
     "report__reference",
     "report__created_at",
@@ -253,54 +250,89 @@ _REPORT_DETAIL = (
     "report__organisation__contact_point",
 )
 
-_PER_TOKEN = RawSQL(
-    "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(search_personname.tokens) t)", []
-)
+
+def _candidate_sql() -> str:
+    from cairn.intelligence.models import IntelligenceReport
+    from cairn.search.models import NameKey
+
+    p, k, r = PersonName._meta.db_table, NameKey._meta.db_table, IntelligenceReport._meta.db_table
+    # The distinct names that match come first, best first; the rows of each are read in that order
+    # (nested loop over personname_key_idx) and PostgreSQL stops at the LIMIT, so a common name's
+    # thousands of rows are neither all read nor all compared. The report table keeps its own name:
+    # the compiled rule refers to it so. {full}: the rule for "read in full"; {flag}: "a flag only".
+    return (
+        "SELECT p.statement_id, p.entity_id, p.report_id, p.name, p.tokens, p.birth_date, p.nationality, k.sim, "  # noqa: S608
+        "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(p.tokens) t) AS codes, "
+        "CASE WHEN {full} THEN 'full' ELSE 'flag' END AS access "
+        f'FROM (SELECT key, similarity(key, %s) AS sim FROM "{k}" WHERE {{match}} ORDER BY 2 DESC, 1) k '
+        f'JOIN "{p}" p ON p.name_key = k.key JOIN "{r}" ON "{r}"."id" = p.report_id '
+        "WHERE ({full} OR {flag}) AND {filter} {year} "
+        "ORDER BY k.sim DESC, p.statement_id LIMIT %s"
+    )
 
 
 def _candidates(
-    base: QuerySet[PersonName],
+    actor: User | None,
     tokens: list[str],
     year_range: tuple[int, int] | None,
     filters: Filters,
     codes: list[str],
     pairs: list[str],
-) -> list[Any]:
+    *,
+    unrestricted: bool,
+) -> list[dict[str, Any]]:
+    """The ``CANDIDATES`` name rows most alike in spelling, or sharing sounds, that the searcher may see.
+
+    One statement: the names are found in ``NameKey`` and each row is kept or marked by the rule,
+    compiled from the policy's own Q objects as the selector search does.
+    """
     key = " ".join(sorted(tokens))
-    match = Q(name_key__trigram_similar=key)
     if len(pairs) >= 1 and len(tokens) >= 2:
-        match |= Q(phonetic_pairs__overlap=pairs)
+        match, match_params = "key %% %s OR phonetic_pairs && %s::text[]", [key, pairs]
     elif codes:
-        match |= Q(phonetic__overlap=codes)
-    qs = base.filter(match).filter(filters.q("report__"))
-    if year_range:
-        # Records with no date of birth still match a name; a known date outside the range does not.
-        qs = qs.filter(Q(birth_year__isnull=True) | Q(birth_year__range=year_range))
-    return list(
-        qs.annotate(sim=TrigramSimilarity("name_key", key), codes=_PER_TOKEN)
-        .order_by("-sim", "statement_id")
-        .values(
-            "statement_id",
-            "entity_id",
-            "report_id",
-            "name",
-            "tokens",
-            "birth_date",
-            "nationality",
-            "sim",
-            "codes",
-            "access",
-        )[:CANDIDATES]
-    )
+        match, match_params = "key %% %s OR phonetic && %s::text[]", [key, codes]
+    else:
+        match, match_params = "key %% %s", [key]
+    if unrestricted:
+        full_sql, full_params, flag_sql, flag_params = "TRUE", list[Any](), "FALSE", list[Any]()
+    else:
+        full_sql, full_params = policy.report_rule_sql(actor)
+        flag_sql, flag_params = policy.report_rule_sql(actor, flag=True)
+    filter_sql, filter_params = policy.report_predicate(filters.q())
+    # Records with no date of birth still match a name; a known date outside the range does not.
+    year_sql = "AND (p.birth_year IS NULL OR p.birth_year BETWEEN %s AND %s)" if year_range else ""
+    sql = _CANDIDATE_SQL.format(full=full_sql, flag=flag_sql, filter=filter_sql, match=match, year=year_sql)
+    params = [
+        *full_params,
+        key,
+        *match_params,
+        *full_params,
+        *flag_params,
+        *filter_params,
+        *(year_range or ()),
+        CANDIDATES,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+_CANDIDATE_SQL = _candidate_sql()
 
 
 def _score(
     rows: list[Any], tokens: list[str], query_codes: dict[str, set[str]], dob: str, nationality: str
 ) -> list[tuple[float, list[str], Any]]:
     scored = []
+    # Common names come back many times over (the same words, other records): each is scored once.
+    by_name: dict[tuple[str, ...], NameScore] = {}
     for row in rows:
-        cand_codes = {t: set(filter(None, c.split(","))) for t, c in zip(row["tokens"], row["codes"], strict=False)}
-        result = score_name(tokens, row["tokens"], query_codes, cand_codes)
+        words = tuple(row["tokens"])
+        result = by_name.get(words)
+        if result is None:
+            cand_codes = {t: set(filter(None, c.split(","))) for t, c in zip(words, row["codes"], strict=False)}
+            result = by_name[words] = score_name(tokens, row["tokens"], query_codes, cand_codes)
         score, why = result.score, list(result.why)
         adj, reason = date_adjustment(dob, row["birth_date"])
         score += adj
@@ -338,11 +370,7 @@ def search_people(
     if not tokens:
         return [], []
     codes, pairs, query_codes = _codes(tokens, TRIGRAM_THRESHOLD)
-    if unrestricted:
-        base = policy.unrestricted_for_benchmark(PersonName).annotate(access=Value("full"))
-    else:
-        base = policy.rows_with_access(actor, PersonName)
-    candidates = _candidates(base, tokens, year_range, filters, codes, pairs)
+    candidates = _candidates(actor, tokens, year_range, filters, codes, pairs, unrestricted=unrestricted)
     scored = _score(candidates, tokens, query_codes, dob, nationality)
     by_entity: dict[int, Hit] = {}
     chosen: list[tuple[Hit, Any]] = []

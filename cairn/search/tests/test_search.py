@@ -279,3 +279,31 @@ def test_filters_narrow_a_selector_search_and_leave_its_flags(forces) -> None:
     assert alder_report.pk not in {r.id for h in narrowed.hits for r in h.reports}
     # A filter narrows what is shown in full; the holder of restricted intelligence is still named.
     assert [f.report_id for f in narrowed.flags] == [calder_flag.pk]
+
+
+def test_the_distinct_names_follow_the_name_rows(forces) -> None:
+    from cairn.search.models import NameKey, PersonName
+
+    first = report(forces["alder"], "Seen at the farm.", person("Ilir Hoxha"))
+    second = report(forces["bracken"], "Seen at the port.", person("HOXHA Ilir"), person("Besnik Gashi"))
+    # One row per name written, one distinct name per set of words, whatever their order.
+    assert set(NameKey.objects.values_list("key", flat=True)) == {"hoxha ilir", "besnik gashi"}
+
+    # Reports are never deleted (their statements are protected); name rows can be, and their names follow.
+    PersonName.unscoped_objects.filter(report_id=second.pk).delete()
+    # The name still written in another report stays; the one no report holds any more goes.
+    assert set(NameKey.objects.values_list("key", flat=True)) == {"hoxha ilir"}
+    PersonName.unscoped_objects.filter(report_id=first.pk).delete()
+    assert not NameKey.objects.exists()
+
+
+def test_a_common_name_past_the_candidate_limit_is_still_found_by_year(forces, monkeypatch) -> None:
+    monkeypatch.setattr(selectors, "CANDIDATES", 2)
+    for year in (1980, 1981, 1982, 1983):
+        report(forces["alder"], "Seen at the car wash.", person("Tran Van Binh", f"{year}-01-01"))
+    wanted = report(forces["bracken"], "Seen at the nail bar.", person("Tran Van Binh", "1990-05-05"))
+
+    # Only two rows are read without a year; with one, the rows of other years do not use up the two.
+    assert len(search(actor=forces["alder"], query="Tran Van Binh").hits) == 2
+    by_year = search(actor=forces["alder"], query="Tran Van Binh", dob="1990")
+    assert [r.id for h in by_year.hits for r in h.reports] == [wanted.pk]
