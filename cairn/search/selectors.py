@@ -271,15 +271,34 @@ def _candidate_sql() -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """The rule for one search as SQL on the unaliased report table: 'read in full' and 'a flag only'.
+
+    Compiled once a search and pasted into both of its statements (compiling costs about 0.8 ms).
+    """
+
+    full_sql: str
+    full_params: list[Any]
+    flag_sql: str
+    flag_params: list[Any]
+
+    @classmethod
+    def of(cls, actor: User | None, *, unrestricted: bool) -> _Rule:
+        if unrestricted:
+            return cls("TRUE", [], "FALSE", [])
+        full_sql, full_params = policy.report_rule_sql(actor)
+        flag_sql, flag_params = policy.report_rule_sql(actor, flag=True)
+        return cls(full_sql, full_params, flag_sql, flag_params)
+
+
 def _candidates(
-    actor: User | None,
+    rule: _Rule,
     tokens: list[str],
     year_range: tuple[int, int] | None,
     filters: Filters,
     codes: list[str],
     pairs: list[str],
-    *,
-    unrestricted: bool,
 ) -> list[dict[str, Any]]:
     """The ``CANDIDATES`` name rows most alike in spelling, or sharing sounds, that the searcher may see.
 
@@ -293,21 +312,16 @@ def _candidates(
         match, match_params = "key %% %s OR phonetic && %s::text[]", [key, codes]
     else:
         match, match_params = "key %% %s", [key]
-    if unrestricted:
-        full_sql, full_params, flag_sql, flag_params = "TRUE", list[Any](), "FALSE", list[Any]()
-    else:
-        full_sql, full_params = policy.report_rule_sql(actor)
-        flag_sql, flag_params = policy.report_rule_sql(actor, flag=True)
     filter_sql, filter_params = policy.report_predicate(filters.q())
     # Records with no date of birth still match a name; a known date outside the range does not.
     year_sql = "AND (p.birth_year IS NULL OR p.birth_year BETWEEN %s AND %s)" if year_range else ""
-    sql = _CANDIDATE_SQL.format(full=full_sql, flag=flag_sql, filter=filter_sql, match=match, year=year_sql)
+    sql = _CANDIDATE_SQL.format(full=rule.full_sql, flag=rule.flag_sql, filter=filter_sql, match=match, year=year_sql)
     params = [
-        *full_params,
+        *rule.full_params,
         key,
         *match_params,
-        *full_params,
-        *flag_params,
+        *rule.full_params,
+        *rule.flag_params,
         *filter_params,
         *(year_range or ()),
         CANDIDATES,
@@ -370,7 +384,8 @@ def search_people(
     if not tokens:
         return [], []
     codes, pairs, query_codes = _codes(tokens, TRIGRAM_THRESHOLD)
-    candidates = _candidates(actor, tokens, year_range, filters, codes, pairs, unrestricted=unrestricted)
+    rule = _Rule.of(actor, unrestricted=unrestricted)
+    candidates = _candidates(rule, tokens, year_range, filters, codes, pairs)
     scored = _score(candidates, tokens, query_codes, dob, nationality)
     by_entity: dict[int, Hit] = {}
     chosen: list[tuple[Hit, Any]] = []
@@ -390,9 +405,7 @@ def search_people(
                 row["entity_id"], row["name"], "person", round(score, 3), why, row["birth_date"], row["nationality"]
             )
         chosen.append((hit, row))
-    details = _report_details(
-        actor, {row["report_id"] for _, row in chosen}, {row["report_id"] for row in flagged}, unrestricted
-    )
+    details = _report_details(rule, {row["report_id"] for _, row in chosen}, {row["report_id"] for row in flagged})
     for hit, row in chosen:
         # A report whose access changed since the candidates were read is left out, never shown.
         if (detail := details.get(row["report_id"])) is not None:
@@ -405,33 +418,40 @@ def search_people(
     return hits, flags
 
 
-_DETAIL_FIELDS = tuple(f.removeprefix("report__") for f in _REPORT_DETAIL)
-
-
-def _report_details(
-    actor: User | None, full: set[int], flagged: set[int], unrestricted: bool
-) -> dict[int, dict[str, Any]]:
+def _report_details(rule: _Rule, full: set[int], flagged: set[int]) -> dict[int, dict[str, Any]]:
     """What the chosen hits and flags show of their reports, read for those reports only.
 
     The candidate query checks the rule from the rule's own index (``report_rule_idx``) and
     never reads the (wide) report rows; only the few reports a result shows are read here,
     through the rule again, as rows shaped like the candidates' (``report_id``, ``report__…``).
+    Raw SQL with the rule compiled from the policy's Q objects, as the selector search does:
+    Django building and compiling two querysets and their union took longer (5.5 ms a search)
+    than PostgreSQL's answer.
     """
+    if not full and not flagged:
+        return {}
+    sql = _DETAIL_SQL.format(full=rule.full_sql, flag=rule.flag_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(full), *rule.full_params, sorted(flagged), *rule.flag_params])
+        return {
+            row[0]: {"report_id": row[0], **dict(zip(_REPORT_DETAIL, row[1:], strict=True))}
+            for row in cursor.fetchall()
+        }
+
+
+def _detail_sql() -> str:
     from cairn.intelligence.models import IntelligenceReport
 
-    parts: list[QuerySet[Any]] = []
-    if unrestricted:
-        parts.append(policy.unrestricted_for_benchmark(IntelligenceReport).filter(pk__in=full | flagged))
-    else:
-        if full:
-            parts.append(policy.reports_visible_to(actor).filter(pk__in=full))
-        if flagged:
-            parts.append(policy.reports_flagged_to(actor).filter(pk__in=flagged))
-    if not parts:
-        return {}
-    rows = [p.order_by().values("id", *_DETAIL_FIELDS) for p in parts]
-    query = rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]
-    return {r["id"]: {"report_id": r["id"], **{f"report__{k}": r[k] for k in _DETAIL_FIELDS}} for r in query}
+    r, o = IntelligenceReport._meta.db_table, Organisation._meta.db_table
+    # The report table keeps its own name: the compiled rule refers to it so.
+    return (
+        f'SELECT "{r}"."id", "{r}"."reference", "{r}"."created_at", "{r}"."exploitation_types", '  # noqa: S608
+        f'o."name", o."code", o."contact_point" FROM "{r}" JOIN "{o}" o ON o."id" = "{r}"."organisation_id" '
+        f'WHERE ("{r}"."id" = ANY(%s) AND {{full}}) OR ("{r}"."id" = ANY(%s) AND {{flag}})'
+    )
+
+
+_DETAIL_SQL = _detail_sql()
 
 
 def _report_ref(row: Mapping[str, Any]) -> ReportRef:
