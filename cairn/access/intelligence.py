@@ -78,18 +78,22 @@ def _granted_sql(user_id: int) -> RawSQL:
 
 
 def _full_q(user: User, prefix: str = "") -> Q:
+    org = user.organisation
+    return _full_q_for(user.pk, org.pk, org.is_law_enforcement, prefix)
+
+
+def _full_q_for(user_id: int, org_id: int, law_enforcement: bool, prefix: str = "") -> Q:
     # Every test here is on the report row itself, so PostgreSQL checks the rule per candidate row
     # without building anyone's whole visible set. The sharing groups and the grants are subqueries
     # inside the same statement, not lists read beforehand: no extra round trip per search, and a
     # grant or a change of membership applies to the very next query, in every process.
-    org = user.organisation
     released = ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
-    wider = Q(**{f"{prefix}sharing_group_ids__overlap": _groups_sql(org.pk)}) | Q(
-        **{f"{prefix}pk__in": _granted_sql(user.pk)}
+    wider = Q(**{f"{prefix}sharing_group_ids__overlap": _groups_sql(org_id)}) | Q(
+        **{f"{prefix}pk__in": _granted_sql(user_id)}
     )
-    if org.is_law_enforcement:
+    if law_enforcement:
         wider |= Q(**{f"{prefix}dissemination": Dissemination.SHARED})
-    return Q(**{f"{prefix}organisation_id": org.pk}) | (released & wider)
+    return Q(**{f"{prefix}organisation_id": org_id}) | (released & wider)
 
 
 def report_q(user: Any, prefix: str = "") -> Q:
@@ -106,8 +110,12 @@ def flag_q(user: Any, prefix: str = "") -> Q:
     """Restricted, released, not readable in full, and the viewer is law enforcement."""
     if not _reader(user) or not user.organisation.is_law_enforcement:
         return NOTHING
+    return _flag_q_for(user.pk, user.organisation.pk, prefix)
+
+
+def _flag_q_for(user_id: int, org_id: int, prefix: str = "") -> Q:
     return (
-        ~_full_q(user, prefix)
+        ~_full_q_for(user_id, org_id, True, prefix)
         & Q(**{f"{prefix}dissemination": Dissemination.RESTRICTED})
         & ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
     )
@@ -144,8 +152,25 @@ def _compiled(q: Q, _time_zone: str) -> tuple[str, tuple[Any, ...]]:
 def report_rule_sql(user: Any, report_filter: Q | None = None, *, flag: bool = False) -> tuple[str, list[Any]]:
     """The rule ("may read in full", or with ``flag`` "may know by flag only"), and ``report_filter``
     (a filter on the report itself), as one SQL test on the unaliased report table."""
-    q = flag_q(user) if flag else report_q(user)
-    return report_predicate(q & report_filter if report_filter is not None else q)
+    # Remembered by what the rule depends on (the searcher, their organisation and whether it is law
+    # enforcement), so a search does not build and hash the rule's Q objects again (about 0.8 ms each).
+    # The sharing groups and grants stay subqueries, read by each statement itself.
+    who = None
+    if _reader(user):
+        org = user.organisation
+        who = (user.pk, org.pk, org.is_law_enforcement)
+    sql, params = _rule_compiled(who, flag, report_filter, timezone.get_current_timezone_name())
+    return sql, list(params)
+
+
+@lru_cache(maxsize=512)
+def _rule_compiled(
+    who: tuple[int, int, bool] | None, flag: bool, report_filter: Q | None, time_zone: str
+) -> tuple[str, tuple[Any, ...]]:
+    if who is None or (flag and not who[2]):
+        return _compiled(NOTHING, time_zone)
+    q = _flag_q_for(who[0], who[1]) if flag else _full_q_for(*who)
+    return _compiled(q & report_filter if report_filter is not None else q, time_zone)
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:
