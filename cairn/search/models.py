@@ -87,7 +87,9 @@ class NameKey(models.Model):
     It is an index, not a source: nothing shows or counts these names on their own, and the
     database keeps it in step (triggers on ``search_personname``, migration 0004), so every way
     a name row is written, COPY included, adds its name here. A name whose last row is deleted
-    is deleted too.
+    is deleted too; a delete racing an insert of the same name in another transaction could drop
+    the name the insert still needs. Name rows are only deleted outside Cairn's services (reports
+    are protected from deletion), so that race is not locked against.
     """
 
     key = models.CharField(max_length=500, primary_key=True)
