@@ -18,6 +18,11 @@ class NameScore:
 # A word one edit away from the candidate's counts as nearly as much as a sound-alike.
 SLIP_CREDIT = 0.85
 SLIP_MIN_LENGTH = 4  # shorter words one edit apart are different names ('ana' / 'ava')
+# ... unless the edit is one a typist makes: two letters swapped ('Nah' / 'Anh') or a key beside the
+# right one ('Tqo' / 'Tao'). It counts for less: 'Lam' and 'Lan' may be two people.
+TYPING_SLIP_CREDIT = 0.8
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")  # UK and US keyboards
+_KEY_AT = {key: (row, col) for row, keys in enumerate(_KEYBOARD_ROWS) for col, key in enumerate(keys)}
 
 
 # Spellings of one sound that transliteration tables disagree on (Ардж- as 'ardzh' or 'arj',
@@ -33,6 +38,31 @@ def _fold(word: str) -> str:
         word = word.replace(spelling, sound)
     # A doubled letter is one letter ('Elliott' / 'Eliott').
     return "".join(ch for i, ch in enumerate(word) if i == 0 or ch != word[i - 1])
+
+
+def _typing_slip(q: str, c: str) -> str:
+    """How ``q`` was mistyped for ``c`` of the same length, if by a typist's slip; else ''."""
+    if len(q) != len(c):
+        return ""
+    diff = [i for i, (a, b) in enumerate(zip(q, c, strict=True)) if a != b]
+    if len(diff) == 2 and diff[1] == diff[0] + 1 and q[diff[0]] == c[diff[1]] and q[diff[1]] == c[diff[0]]:
+        return "two letters swapped"
+    if len(diff) == 1:
+        a, b = _KEY_AT.get(q[diff[0]]), _KEY_AT.get(c[diff[0]])
+        if a and b and abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1:
+            return "a neighbouring key"
+    return ""
+
+
+def _sound_comparable(q: str, c: str) -> bool:
+    """Whether a shared sound code may make ``q`` and ``c`` one name.
+
+    Double Metaphone codes a word's first sounds only, so 'el' codes as 'olaiya' does and 'zi' as
+    'xiaa': a two-letter word sounds like words of up to three letters ('Li' / 'Lee'), a longer word
+    like words up to twice its length ('Mohd' / 'Mohammed').
+    """
+    short, long = sorted((len(q), len(c)))
+    return long <= 3 if short <= 2 else long <= 2 * short
 
 
 def _joined(words: list[str], other: list[str]) -> list[str]:
@@ -78,7 +108,9 @@ def _token_match(q: str, candidates: list[str], q_codes: set[str], c_codes: dict
             and DamerauLevenshtein.distance(q, c, score_cutoff=1) <= 1
         ):
             best, reason = SLIP_CREDIT, f"'{q}' ~ '{c}' (one letter out)"
-        if q_codes & c_codes.get(c, set()) and best < 0.85:
+        if best < TYPING_SLIP_CREDIT and len(q) == len(c) == SLIP_MIN_LENGTH - 1 and (how := _typing_slip(q, c)):
+            best, reason = TYPING_SLIP_CREDIT, f"'{q}' ~ '{c}' ({how})"
+        if best < 0.85 and _sound_comparable(q, c) and q_codes & c_codes.get(c, set()):
             best, reason = 0.85, f"'{q}' sounds like '{c}'"
         if best < FOLD_CREDIT and min(len(q), len(c)) >= 3 and _fold(q) == _fold(c):
             best, reason = FOLD_CREDIT, f"'{q}' ~ '{c}' (transliteration)"

@@ -244,6 +244,40 @@ def test_one_slip_in_a_name_still_scores_as_the_name() -> None:
     assert score_name(["ana"], ["ava"], {}, {}).score < 0.55
 
 
+def test_a_typists_slip_in_a_three_letter_name_counts_for_less_than_a_longer_names_slip() -> None:
+    from cairn.search.scoring import SLIP_CREDIT, TYPING_SLIP_CREDIT, _token_match
+
+    assert _token_match("nah", ["phan", "anh"], set(), {}) == (
+        TYPING_SLIP_CREDIT,
+        "'nah' ~ 'anh' (two letters swapped)",
+    )
+    assert _token_match("tqo", ["tao"], set(), {}) == (TYPING_SLIP_CREDIT, "'tqo' ~ 'tao' (a neighbouring key)")
+    assert TYPING_SLIP_CREDIT < SLIP_CREDIT
+    # Any other one-letter difference between short names is another name: 'v' is not beside 'n'.
+    assert _token_match("ava", ["ana"], set(), {}) == (0.0, "")
+    assert _token_match("lam", ["lma", "lan"], set(), {})[0] == TYPING_SLIP_CREDIT
+    # The record spelt as typed still comes first.
+    from cairn.search.scoring import score_name
+
+    assert (
+        score_name(["phan", "anh"], ["phan", "anh"], {}, {}).score
+        > score_name(["phan", "nah"], ["phan", "anh"], {}, {}).score
+    )
+
+
+def test_a_short_word_sounds_only_like_words_near_its_length() -> None:
+    from cairn.search.scoring import _token_match
+
+    # Double Metaphone codes 'el' as it codes 'olaiya' (AL), and 'zi' as 'xiaa' (S).
+    assert _token_match("el", ["olaiya"], {"AL"}, {"olaiya": {"AL"}}) == (0.0, "")
+    assert _token_match("xiaa", ["zi"], {"S"}, {"zi": {"S"}}) == (0.0, "")
+    assert _token_match("li", ["lee"], {"L"}, {"lee": {"L"}}) == (0.85, "'li' sounds like 'lee'")
+    assert _token_match("mohd", ["mohammed"], {"MHMT"}, {"mohammed": {"MHMT"}}) == (
+        0.85,
+        "'mohd' sounds like 'mohammed'",
+    )
+
+
 def test_a_name_split_or_joined_and_another_transliteration_still_score_as_the_name() -> None:
     from cairn.search.scoring import score_name
 
