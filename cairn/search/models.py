@@ -105,6 +105,15 @@ class NameKey(models.Model):
         db_persist=True,
     )
 
+    # The words again, shortest first (migration 0005): person search orders the matching names by
+    # the better of their likeness as sorted and as ordered by length, so a slip in a first letter,
+    # which moves a word in the sorted name ('griffiths ydlan' / 'dylan griffiths'), leaves it in place.
+    by_length = models.GeneratedField(
+        expression=Func(F("key"), function="cairn_words_by_length", output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+
     class Meta:
         indexes = [
             GinIndex(fields=["key"], name="namekey_trgm_idx", opclasses=["gin_trgm_ops"]),

@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
+from rapidfuzz import fuzz, process
 
 from cairn.access import intelligence as policy
 from cairn.accounts.models import Organisation, User
@@ -251,24 +252,26 @@ _REPORT_DETAIL = (
 )
 
 
-def _candidate_sql() -> str:
+def _candidate_sql() -> tuple[str, str]:
+    """The two statements of a person search's candidates: the matching names, then their rows."""
     from cairn.intelligence.models import IntelligenceReport
     from cairn.search.models import NameKey
 
     p, k, r = PersonName._meta.db_table, NameKey._meta.db_table, IntelligenceReport._meta.db_table
-    # The distinct names that match come first, best first; the rows of each are read in that order
-    # (nested loop over personname_key_idx) and PostgreSQL stops at the LIMIT, so a common name's
-    # thousands of rows are neither all read nor all compared. The report table keeps its own name:
-    # the compiled rule refers to it so. {full}: the rule for "read in full"; {flag}: "a flag only".
-    return (
-        "SELECT p.statement_id, p.entity_id, p.report_id, p.name, p.tokens, p.birth_date, p.nationality, k.sim, "  # noqa: S608
+    names = f'SELECT key, by_length FROM "{k}" WHERE {{match}}'  # noqa: S608
+    # The rows of the chosen names, in the names' order, each kept or marked by the rule. The report
+    # table keeps its own name: the compiled rule refers to it so. {full}: the rule for "read in
+    # full"; {flag}: "a flag only".
+    rows = (
+        "SELECT p.statement_id, p.entity_id, p.report_id, p.name, p.tokens, p.birth_date, p.nationality, "  # noqa: S608
         "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(p.tokens) t) AS codes, "
         "CASE WHEN {full} THEN 'full' ELSE 'flag' END AS access "
-        f'FROM (SELECT key, similarity(key, %s) AS sim FROM "{k}" WHERE {{match}} ORDER BY 2 DESC, 1) k '
-        f'JOIN "{p}" p ON p.name_key = k.key JOIN "{r}" ON "{r}"."id" = p.report_id '
+        f'FROM unnest(%s::text[]) WITH ORDINALITY AS k(key, rank) JOIN "{p}" p ON p.name_key = k.key '
+        f'JOIN "{r}" ON "{r}"."id" = p.report_id '
         "WHERE ({full} OR {flag}) AND {filter} {year} "
-        "ORDER BY k.sim DESC, p.statement_id LIMIT %s"
+        "ORDER BY k.rank, p.statement_id LIMIT %s"
     )
+    return names, rows
 
 
 @dataclass(frozen=True)
@@ -306,26 +309,36 @@ def _candidates(
     codes: list[str],
     pairs: list[str],
 ) -> list[dict[str, Any]]:
-    """The ``CANDIDATES`` name rows most alike in spelling, or sharing sounds, that the searcher may see.
+    """The ``CANDIDATES`` name rows of the names most alike in spelling, or sharing sounds, that the searcher may see.
 
-    One statement: the names are found in ``NameKey`` and each row is kept or marked by the rule,
-    compiled from the policy's own Q objects as the selector search does.
+    The names that match by trigram or by sound come from ``NameKey``; RapidFuzz (in C++) orders
+    them by the better of their likeness as sorted and with their words ordered by length, the best
+    ``CANDIDATES`` of them are kept, and their rows are read under the rule, compiled from the
+    policy's own Q objects as the selector search does. Ordering in PostgreSQL by ``similarity``
+    computed it again for every matching name, thousands for 'nguyen van …' (see docs/benchmarks.md).
     """
     key = " ".join(sorted(tokens))
+    match_params: list[Any]
     if len(pairs) >= 1 and len(tokens) >= 2:
         match, match_params = "key %% %s OR phonetic_pairs && %s::text[]", [key, pairs]
     elif codes:
         match, match_params = "key %% %s OR phonetic && %s::text[]", [key, codes]
     else:
         match, match_params = "key %% %s", [key]
+    names_sql, rows_sql = _CANDIDATE_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(names_sql.format(match=match), match_params)
+        names = cursor.fetchall()
+    if not names:
+        return []
+    chosen = _best_names(key, names)
     filter_sql, filter_params = policy.report_predicate(filters.q())
     # Records with no date of birth still match a name; a known date outside the range does not.
     year_sql = "AND (p.birth_year IS NULL OR p.birth_year BETWEEN %s AND %s)" if year_range else ""
-    sql = _CANDIDATE_SQL.format(full=rule.full_sql, flag=rule.flag_sql, filter=filter_sql, match=match, year=year_sql)
+    sql = rows_sql.format(full=rule.full_sql, flag=rule.flag_sql, filter=filter_sql, year=year_sql)
     params = [
         *rule.full_params,
-        key,
-        *match_params,
+        chosen,
         *rule.full_params,
         *rule.flag_params,
         *filter_params,
@@ -336,6 +349,21 @@ def _candidates(
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description or ()]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def words_by_length(key: str) -> str:
+    """As ``cairn_words_by_length`` (search migration 0005): the words shortest first, then by code point."""
+    return " ".join(sorted(key.split(" "), key=lambda w: (len(w), w)))
+
+
+def _best_names(key: str, names: list[tuple[str, str]]) -> list[str]:
+    """The ``CANDIDATES`` names most like ``key``, best first: the better of ``fuzz.ratio`` as sorted and by length."""
+    best: dict[int, float] = {}
+    for choices, query in (([n[0] for n in names], key), ([n[1] for n in names], words_by_length(key))):
+        for _, score, i in process.extract(query, choices, scorer=fuzz.ratio, limit=CANDIDATES):
+            best[i] = max(score, best.get(i, 0.0))
+    ranked = sorted(best, key=lambda i: (-best[i], names[i][0]))[:CANDIDATES]
+    return [names[i][0] for i in ranked]
 
 
 _CANDIDATE_SQL = _candidate_sql()

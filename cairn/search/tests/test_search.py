@@ -291,6 +291,31 @@ def test_a_name_split_or_joined_and_another_transliteration_still_score_as_the_n
     assert score_name(["al", "tin"], ["altan", "shehu"], {}, {}).score < 0.55
 
 
+def test_a_names_words_by_length_are_the_same_in_the_database_and_in_python(forces) -> None:
+    from cairn.search.models import NameKey
+    from cairn.search.selectors import words_by_length
+
+    report(forces["bracken"], "Seen together.", person("Dylan GRIFFITHS"), person("Nguyễn Văn Khoa"), person("Li Bo"))
+    stored = dict(NameKey.objects.values_list("key", "by_length"))
+    assert stored == {
+        "dylan griffiths": "dylan griffiths",
+        "khoa nguyen van": "van khoa nguyen",
+        "bo li": "bo li",
+    }
+    assert all(words_by_length(key) == by_length for key, by_length in stored.items())
+
+
+def test_candidates_are_ordered_so_a_first_letter_slip_keeps_its_place() -> None:
+    from cairn.search.selectors import _best_names, words_by_length
+
+    # Sorted, 'griffiths ydlan' puts the slipped word last and 'dylan griffiths' first; by length
+    # both read '... griffiths', so the true name comes first.
+    names = ["griffiths lyda", "griffiths ryan", "dylan griffiths", "griffiths lydia"]
+    ranked = _best_names("griffiths ydlan", [(n, words_by_length(n)) for n in names])
+    assert ranked[0] == "dylan griffiths"
+    assert sorted(ranked) == sorted(names)
+
+
 def test_a_split_name_is_found_by_search(forces) -> None:
     made = report(forces["bracken"], "Ikhlas ELSADIG was seen at the hostel.", person("Ikhlas ELSADIG"))
     result = search(actor=forces["alder"], query="Ikhlas El Sadig")
