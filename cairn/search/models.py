@@ -81,8 +81,8 @@ class NameKey(models.Model):
 
     A million name rows hold about 640,000 distinct names, and common ones many times over (forty
     thousand rows share 'nguyen'), so the trigram and sound-alike indexes person search scans are
-    far smaller here than on the rows; the search then reads the rows of the best-matching names
-    through ``personname_key_idx``, under the access rule, and stops once it has enough.
+    far smaller here than on the rows; the search orders the matching names in Python and reads the
+    rows of the best 300 of them through ``personname_key_idx``, under the access rule.
 
     It is an index, not a source: nothing shows or counts these names on their own, and the
     database keeps it in step (triggers on ``search_personname``, migration 0004), so every way
