@@ -393,9 +393,11 @@ def _score(
             else:
                 score -= 0.1
                 why.append(f"nationality {row['nationality']} (not {nationality})")
-        scored.append((max(0.0, min(1.0, score)), why, row))
+        scored.append((score, why, row))
+    # Ordered before the score is held to 0..1: a perfect name born in the year asked for ranks above
+    # the same name with no date of birth, though both show 1.0.
     scored.sort(key=lambda s: (-s[0], s[2]["entity_id"]))
-    return scored
+    return [(max(0.0, min(1.0, score)), why, row) for score, why, row in scored]
 
 
 def search_people(

@@ -366,3 +366,12 @@ def test_a_common_name_past_the_candidate_limit_is_still_found_by_year(forces, m
     assert len(search(actor=forces["alder"], query="Tran Van Binh").hits) == 2
     by_year = search(actor=forces["alder"], query="Tran Van Binh", dob="1990")
     assert [r.id for h in by_year.hits for r in h.reports] == [wanted.pk]
+
+
+def test_a_date_of_birth_that_agrees_ranks_a_perfect_name_above_the_same_name_without_one(forces) -> None:
+    # Written first, so the undated record has the lower entity id and would win a tie on shown score.
+    undated = report(forces["alder"], "Lena Hartmann at the nail bar.", person("Lena Hartmann"))
+    dated = report(forces["bracken"], "Lena Hartmann at the station.", person("Lena Hartmann", "1988-05-17"))
+    result = search(actor=forces["alder"], query="Lena Hartmann", dob="1988")
+    assert [r.id for h in result.hits for r in h.reports] == [dated.pk, undated.pk]
+    assert [h.score for h in result.hits] == [1.0, 1.0]
