@@ -637,7 +637,7 @@ class _Draft:
             return self.mentions[p.key]
         written = written_address(p, self.rng)
         self._add(
-            SubjectInput(kind="address", value=written, role="location"),
+            SubjectInput(kind="address", value=written, role="location", premises_type=p.kind),
             p.key,
             person=False,
             link=link,

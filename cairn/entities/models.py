@@ -96,6 +96,12 @@ class Statement(models.Model):
                 name="statement_subject_report_idx",
                 condition=models.Q(prop="subject"),
             ),
+            # The search filter "reports naming a place of this type".
+            models.Index(
+                fields=["value_normalised", "report"],
+                name="statement_premises_type_idx",
+                condition=models.Q(prop="premises_type"),
+            ),
         ]
 
     def __str__(self) -> str:

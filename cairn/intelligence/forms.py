@@ -101,7 +101,7 @@ MANUAL_ROW_START = 100  # proposals use rows 0-99, hand-written subjects 100 on,
 
 
 def parse_subjects(data: QueryDict) -> list[SubjectInput]:
-    """Subject rows from the page: subject-N-kind/value/role/dob/nationality/known/link/relation/accept.
+    """Subject rows from the page: subject-N-kind/value/role/dob/nationality/premises/known/link/relation/accept.
 
     Rows are numbered as the page shows them; a link names a row number and is
     mapped here to the position of that subject among the accepted ones.
@@ -127,6 +127,7 @@ def parse_subjects(data: QueryDict) -> list[SubjectInput]:
                     role=data.get(p + "role") or SubjectRole.OTHER,
                     date_of_birth=(data.get(p + "dob") or "").strip(),
                     nationality=(data.get(p + "nationality") or "").strip(),
+                    premises_type=data.get(p + "premises") or "",
                     known_entity_id=int(known) if known.isdigit() else None,
                     relation=data.get(p + "relation") or "",
                 ),

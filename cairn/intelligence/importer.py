@@ -60,7 +60,17 @@ GRADING_FIELDS = {
     GradingModel.UK_3X5X2: ("model", "source", "intelligence", "handling", "conditions", "conditions_text"),
     GradingModel.LEGACY_5X5X5: ("model", "source", "intelligence", "handling", "conditions_text"),
 }
-SUBJECT_FIELDS = ("kind", "value", "name", "role", "date_of_birth", "nationality", "linked_to", "relation")
+SUBJECT_FIELDS = (
+    "kind",
+    "value",
+    "name",
+    "role",
+    "date_of_birth",
+    "nationality",
+    "premises_type",
+    "linked_to",
+    "relation",
+)
 
 
 @dataclass(frozen=True)
@@ -342,7 +352,7 @@ def _subjects(raw: Any, errors: dict[str, str]) -> list[SubjectInput]:
             errors.setdefault(prefix, "Each subject must be an object with kind and value.")
             item = {}
         _unknown_keys(item, SUBJECT_FIELDS, f"{prefix}.", errors)
-        for key in ("kind", "value", "name", "role", "date_of_birth", "nationality", "relation"):
+        for key in ("kind", "value", "name", "role", "date_of_birth", "nationality", "premises_type", "relation"):
             _string(item, key, errors, f"{prefix}.{key}")
         linked_to = item.get("linked_to")
         if linked_to is not None and (not isinstance(linked_to, int) or isinstance(linked_to, bool)):

@@ -14,7 +14,7 @@ from typing import Any
 import pycountry
 from django.core.exceptions import ValidationError
 
-from cairn.entities.choices import EntityKind, Property, SubjectRole
+from cairn.entities.choices import EntityKind, PremisesType, Property, SubjectRole
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_key, normalise
 from cairn.intelligence.choices import (
     REFUSED_CLASSIFICATIONS,
@@ -72,6 +72,7 @@ class SubjectInput:
     role: str = SubjectRole.OTHER
     date_of_birth: str = ""  # "1999", "1999-03" or "1999-03-12"
     nationality: str = ""  # ISO 3166-1 alpha-2
+    premises_type: str = ""  # a PremisesType value, for a place (location or address)
     known_entity_id: int | None = None  # an existing entity the officer accepted
     # A link reads "<subject linked_to> <relation> <this subject>", e.g. on a phone:
     # linked_to = the person, relation = "uses".
@@ -176,6 +177,14 @@ def _clean_subject(s: SubjectInput, index: int, count: int, errors: dict[str, st
             errors[f"{prefix}.nationality"] = f"'{s.nationality}' is not an ISO 3166 country code."
         else:
             s.nationality = country.alpha_2
+    if s.premises_type:
+        s.premises_type = s.premises_type.strip().lower()
+        if s.entity_kind != EntityKind.LOCATION:
+            errors[f"{prefix}.premises_type"] = "Only a place (a location or an address) has a premises type."
+        elif s.premises_type not in PremisesType.values:
+            errors[f"{prefix}.premises_type"] = (
+                f"Unknown premises type '{s.premises_type}': use one of {', '.join(PremisesType.values)}."
+            )
     if s.linked_to is not None:
         if not 0 <= s.linked_to < count or s.linked_to == index:
             errors[f"{prefix}.linked_to"] = "Link to another subject of this report."
@@ -249,6 +258,7 @@ def subject_from_dict(raw: Any) -> SubjectInput:
         role=str(raw.get("role") or SubjectRole.OTHER),
         date_of_birth=str(raw.get("date_of_birth") or ""),
         nationality=str(raw.get("nationality") or ""),
+        premises_type=str(raw.get("premises_type") or ""),
         known_entity_id=_optional_int(raw.get("known_entity_id"), "known_entity_id"),
         linked_to=_optional_int(raw.get("linked_to"), "linked_to"),
         relation=str(raw.get("relation") or ""),

@@ -14,6 +14,11 @@ class SubjectIn(Schema):
     role: str = "other"
     date_of_birth: str = ""
     nationality: str = ""
+    premises_type: str = Field(
+        "",
+        description="for a location or address: residence, massage_parlour, sauna, nail_bar, "
+        "car_wash, hotel, farm, factory, restaurant, cannabis_farm or other",
+    )
     known_entity_id: int | None = None
     linked_to: int | None = Field(
         None, description="index of another subject; the link reads '<that subject> <relation> <this subject>'"

@@ -22,7 +22,7 @@ from cairn.accounts.models import SharingGroup, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.core import bulk
-from cairn.entities.choices import EntityKind, Property, SubjectRole
+from cairn.entities.choices import EntityKind, PremisesType, Property, SubjectRole
 from cairn.entities.models import Entity, Statement
 from cairn.entities.normalise import name_tokens
 from cairn.intelligence.choices import (
@@ -208,6 +208,10 @@ def _subject_statements(
             )
         if s.nationality:
             out.append([None, entity_id, report_id, Property.NATIONALITY, s.nationality, s.nationality, "", None, now])
+        if s.premises_type:
+            # Shown by its label on the report; searched by its code.
+            label = PremisesType(s.premises_type).label
+            out.append([None, entity_id, report_id, Property.PREMISES_TYPE, label, s.premises_type, "", None, now])
     for s, (entity_id, _kind) in zip(subjects, entities, strict=True):
         if s.linked_to is not None:
             # Read as "<linked_to> <relation> <this subject>": the person uses the phone.

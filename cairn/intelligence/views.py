@@ -19,7 +19,7 @@ from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.core.reasons import current_reason, reason_required
-from cairn.entities.choices import SubjectRole
+from cairn.entities.choices import PremisesType, SubjectRole
 from cairn.entities.extraction import extract
 from cairn.intelligence import selectors, services
 from cairn.intelligence.choices import Dissemination
@@ -71,6 +71,7 @@ def _subject_context(request: HttpRequest) -> dict[str, Any]:
         "kind_choices": SUBJECT_KIND_CHOICES,
         "role_choices": SubjectRole.choices,
         "relation_choices": RELATION_CHOICES,
+        "premises_choices": PremisesType.choices,
     }
 
 

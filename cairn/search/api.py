@@ -104,6 +104,7 @@ def search_api(
     exploitation_type: str = "",
     source_evaluation: str = "",
     intelligence_assessment: str = "",
+    premises_type: str = "",
     page: str = "1",
     reason: str = "",
 ) -> Any:
@@ -121,6 +122,7 @@ def search_api(
         "exploitation_type": exploitation_type,
         "source_evaluation": source_evaluation,
         "intelligence_assessment": intelligence_assessment,
+        "premises_type": premises_type,
     }
     try:
         result = search(

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 from cairn.access import intelligence as policy
 from cairn.accounts.models import Organisation, User
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
+from cairn.entities.models import Statement
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_tokens, normalise
 from cairn.search.choices import QueryKind
 from cairn.search.models import PersonName
@@ -54,6 +55,7 @@ class Filters:
     exploitation_type: str = ""
     source_evaluation: str = ""
     intelligence_assessment: str = ""
+    premises_type: str = ""  # reports that name a place of this type
 
     def q(self, prefix: str = "") -> Q:
         q = Q()
@@ -71,6 +73,11 @@ class Filters:
             q &= Q(**{f"{prefix}source_evaluation": self.source_evaluation})
         if self.intelligence_assessment:
             q &= Q(**{f"{prefix}intelligence_assessment": self.intelligence_assessment})
+        if self.premises_type:
+            naming = Statement.unscoped_objects.filter(
+                prop=Property.PREMISES_TYPE, value_normalised=self.premises_type
+            ).values("report_id")
+            q &= Q(**{f"{prefix}pk__in": naming})
         return q
 
 

@@ -18,6 +18,7 @@ from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.core.reasons import current_reason, reason_required
+from cairn.entities.choices import PremisesType
 from cairn.intelligence.choices import ExploitationType, IntelligenceAssessment, SourceEvaluation
 from cairn.search import services
 from cairn.search.choices import QueryKind
@@ -51,6 +52,9 @@ def filters_from(params: Any) -> Filters:
         raise SearchInputError("Source evaluation is 1, 2 or 3.")
     if assessment and assessment not in IntelligenceAssessment.values:
         raise SearchInputError("Intelligence assessment is A to E.")
+    premises = params.get("premises_type", "")
+    if premises and premises not in PremisesType.values:
+        raise SearchInputError("Choose a premises type from the list.")
     filters = Filters(
         organisation=(params.get("organisation") or "")[:40],
         date_from=_date(params.get("date_from", ""), "'from'"),
@@ -58,6 +62,7 @@ def filters_from(params: Any) -> Filters:
         exploitation_type=exploitation,
         source_evaluation=source,
         intelligence_assessment=assessment,
+        premises_type=premises,
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise SearchInputError("The 'from' date is after the 'to' date.")
@@ -81,6 +86,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "params": params,
         "kinds": QueryKind.choices,
         "exploitation_types": ExploitationType.choices,
+        "premises_types": PremisesType.choices,
         "organisations": Organisation.objects.filter(is_active=True).order_by("name"),
         "sources": SourceEvaluation.choices,
         "assessments": IntelligenceAssessment.choices,

@@ -63,6 +63,11 @@ def test_flag_request_grant_read(browser, live_server) -> None:
     accept = page.locator('[data-testid="accept-+447700900461"]')
     accept.wait_for()
     accept.check()
+    # The car wash itself, added by hand with its premises type.
+    page.select_option("#subject-100-kind", "address")
+    page.fill("#subject-100-value", "Eastgate Car Wash, 3 Eastgate, Aldermoor AM1 2AB")
+    page.locator('[data-testid="subject-row"]:has(#subject-100-kind) summary').click()
+    page.select_option("#subject-100-premises", "car_wash")
     page.locator("input[name=dissemination][value=shared]").check()
     page.locator("input[name=exploitation_types][value=labour]").check()
     page.click('[data-testid="submit-report"]')
@@ -70,6 +75,7 @@ def test_flag_request_grant_read(browser, live_server) -> None:
     reference = page.inner_text('[data-testid="report-reference"]')
     new = IntelligenceReport.unscoped_objects.get(reference=reference)
     assert new.dissemination == "shared"
+    assert "Premises type: Car wash" in page.inner_text('[data-testid="subjects"]')
 
     # 2. From the phone, the officer sees Brackenridge's flag — not its text.
     page.click('[data-testid="subjects"] a:has-text("+44 7700 900461")')

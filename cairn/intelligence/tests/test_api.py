@@ -51,6 +51,24 @@ GOOD = {
 }
 
 
+PLACE = {"kind": "address", "value": "14 Mill Lane, Aldermoor AM3 2QT", "role": "location"}
+
+
+def test_a_place_is_recorded_with_its_premises_type(live_server, officer) -> None:
+    from cairn.core.testing import verified_client
+
+    user, token = officer
+    place = PLACE | {"premises_type": "Car_Wash", "linked_to": 0, "relation": "works_at"}
+    status, body = call(
+        f"{live_server.url}/api/v1/reports", token, body=GOOD | {"subjects": [GOOD["subjects"][0], place]}
+    )
+    assert status == 201, body
+    recorded = [(s["value"], s["value_normalised"]) for s in body["statements"] if s["prop"] == "premises_type"]
+    assert recorded == [("Car wash", "car_wash")]
+    page = verified_client(user).get(f"/intelligence/{body['id']}/").content.decode()
+    assert "Premises type: Car wash" in page
+
+
 def test_submit_and_read_back(live_server, officer) -> None:
     _, token = officer
     status, body = call(f"{live_server.url}/api/v1/reports", token, body=GOOD)
@@ -75,6 +93,11 @@ def test_submit_and_read_back(live_server, officer) -> None:
             {"subjects": [{"kind": "iban", "value": "GB00 WEST 1234 5698 7654 32", "role": "owner"}]},
             "subjects[0].value",
         ),
+        (
+            {"subjects": [{"kind": "person", "value": "Dritan Hoxha", "role": "suspect", "premises_type": "car_wash"}]},
+            "subjects[0].premises_type",
+        ),
+        ({"subjects": [{**PLACE, "premises_type": "castle"}]}, "subjects[0].premises_type"),
     ],
 )
 def test_bad_input_names_the_field_and_saves_nothing(live_server, officer, change, field) -> None:

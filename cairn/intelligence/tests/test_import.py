@@ -63,6 +63,11 @@ def test_a_mixed_file_imports_with_legacy_grades_mapped_and_kept(officer: Any) -
                 },
                 {"kind": "phone", "value": "07700 900123", "role": "user", "linked_to": 0, "relation": "uses"},
                 {"kind": "iban", "value": "GB33 BUKB 2020 1555 5555 55"},
+                {
+                    "kind": "address",
+                    "value": "Lotus Nails, 4 Market St, Aldermoor AM1 3QT",
+                    "premises_type": "nail_bar",
+                },
             ],
         ),
         "",
@@ -98,7 +103,13 @@ def test_a_mixed_file_imports_with_legacy_grades_mapped_and_kept(officer: Any) -
     assert str(first.occurred_on) == "2024-11-02" and first.source_system == "Legacy RMS"
     statements = Statement.unscoped_objects.filter(report=first)
     subjects = {s.value: s.role for s in statements.filter(prop=Property.SUBJECT)}
-    assert subjects == {"Tran Van Minh": "suspect", "07700 900123": "user", "GB33 BUKB 2020 1555 5555 55": "other"}
+    assert subjects == {
+        "Tran Van Minh": "suspect",
+        "07700 900123": "user",
+        "GB33 BUKB 2020 1555 5555 55": "other",
+        "Lotus Nails, 4 Market St, Aldermoor AM1 3QT": "other",
+    }
+    assert statements.filter(prop=Property.PREMISES_TYPE, value="Nail bar", value_normalised="nail_bar").exists()
     assert statements.filter(prop=Property.IDENTIFIER, value_normalised="+447700900123").exists()
     assert statements.filter(prop=Property.DATE_OF_BIRTH, value="1988-04").exists()
     assert statements.filter(prop=Property.NATIONALITY, value="VN").exists()
@@ -213,6 +224,16 @@ def test_one_bad_line_rejects_the_whole_file_and_every_problem_is_named(officer:
             line(subjects=[{"kind": "person", "value": "A B", "date_of_birth": "12/03/1999"}]),
             "subjects[0].date_of_birth",
             "YYYY",
+        ),
+        (
+            line(subjects=[{"kind": "phone", "value": "07700 900123", "premises_type": "hotel"}]),
+            "subjects[0].premises_type",
+            "Only a place",
+        ),
+        (
+            line(subjects=[{"kind": "location", "value": "4 Market St, Aldermoor", "premises_type": "castle"}]),
+            "subjects[0].premises_type",
+            "Unknown premises type",
         ),
         (
             line(subjects=[{"kind": "person", "value": "A B", "known_entity_id": 3}]),

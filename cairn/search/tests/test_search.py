@@ -375,3 +375,31 @@ def test_a_date_of_birth_that_agrees_ranks_a_perfect_name_above_the_same_name_wi
     result = search(actor=forces["alder"], query="Lena Hartmann", dob="1988")
     assert [r.id for h in result.hits for r in h.reports] == [dated.pk, undated.pk]
     assert [h.score for h in result.hits] == [1.0, 1.0]
+
+
+def test_a_premises_type_filter_finds_the_reports_naming_such_a_place(forces) -> None:
+    from cairn.search.selectors import Filters
+
+    phone = SubjectInput(kind="phone", value="07700 900888", role="user")
+    car_wash = SubjectInput(kind="address", value="14 Mill Lane, Aldermoor AM3 2QT", role="location")
+    car_wash.premises_type = "car_wash"
+    at_the_car_wash = report(forces["alder"], "The phone at the car wash on Mill Lane.", phone, car_wash)
+    elsewhere = report(forces["bracken"], "The same phone at a house.", phone)
+    # A restricted report naming a car wash stays a flag: the filter narrows what is read in full.
+    hidden = report(forces["calder"], "The phone, held tight.", phone, car_wash, level="restricted")
+
+    narrowed = search(actor=forces["alder"], query="07700 900888", filters=Filters(premises_type="car_wash"))
+    assert [r.id for h in narrowed.hits for r in h.reports] == [at_the_car_wash.pk]
+    assert [f.report_id for f in narrowed.flags] == [hidden.pk]
+    words = search(actor=forces["bracken"], query="phone", filters=Filters(premises_type="car_wash"))
+    assert [r.id for r in words.reports] == [at_the_car_wash.pk]
+
+    client = verified_client(forces["alder"], reason="Op Lantern 8")
+    page = client.get(reverse("search:search"), {"q": "07700 900888", "premises_type": "car_wash"}).content.decode()
+    assert at_the_car_wash.reference in page and elsewhere.reference not in page
+    api = client.get("/api/v1/search", {"q": "07700 900888", "premises_type": "car_wash", "reason": "Op Lantern 8"})
+    assert api.status_code == 200 and api.json()["total"] == 1
+    bad = client.get(reverse("search:search"), {"q": "07700 900888", "premises_type": "castle"})
+    assert bad.status_code == 200 and "Choose a premises type from the list." in bad.content.decode()
+    api = client.get("/api/v1/search", {"q": "07700 900888", "premises_type": "castle", "reason": "Op Lantern 8"})
+    assert api.status_code == 422 and "premises type" in api.json()["message"]
