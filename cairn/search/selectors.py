@@ -657,9 +657,21 @@ def _newest_matches(base: QuerySet[Any], matching: QuerySet[Any], query: SearchQ
 
 
 def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]]]:
+    """Counts over ``rows``, the matching reports the searcher may read, and nothing else."""
     orgs = Counter(r["organisation__name"] for r in rows)
     kinds = Counter(t for r in rows for t in r["exploitation_types"])
-    return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common()}
+    # A report naming two car washes counts once under "Car wash".
+    places = (
+        Statement.unscoped_objects.filter(prop=Property.PREMISES_TYPE, report_id__in=[r["id"] for r in rows])
+        .values_list("report_id", "value")
+        .distinct()
+    )
+    premises = Counter(label for _, label in places)
+    return {
+        "organisation": orgs.most_common(),
+        "exploitation type": kinds.most_common(),
+        "premises type": premises.most_common(),
+    }
 
 
 def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:

@@ -393,6 +393,9 @@ def test_a_premises_type_filter_finds_the_reports_naming_such_a_place(forces) ->
     assert [f.report_id for f in narrowed.flags] == [hidden.pk]
     words = search(actor=forces["bracken"], query="phone", filters=Filters(premises_type="car_wash"))
     assert [r.id for r in words.reports] == [at_the_car_wash.pk]
+    # Counted over what the searcher may read: Calder's restricted car wash is not in the facet.
+    everything = search(actor=forces["bracken"], query="phone")
+    assert everything.facets["premises type"] == [("Car wash", 1)]
 
     client = verified_client(forces["alder"], reason="Op Lantern 8")
     page = client.get(reverse("search:search"), {"q": "07700 900888", "premises_type": "car_wash"}).content.decode()
