@@ -23,6 +23,7 @@ from cairn.demo.story import (
     story_report,
 )
 from cairn.demo.world import STORY_RESERVED_PHONES, World, build_world
+from cairn.entities.choices import PremisesType, Property
 from cairn.entities.models import Entity, Statement
 from cairn.entities.normalise import name_key, normalise
 from cairn.intelligence.choices import ReviewState
@@ -197,6 +198,9 @@ def test_the_demo_loads_reports_and_the_story_flags_the_phone_to_aldermoor() -> 
     assert story.organisation.code == STORY_HOLDER
     assert story.dissemination == "restricted" and story.review_state == ReviewState.REVIEWED
     phone = Entity.unscoped_objects.get(kind="phone", key=STORY_PHONE_E164)
+    # The groups' premises are recorded with their type, so search can filter by it.
+    places = Statement.unscoped_objects.filter(prop=Property.PREMISES_TYPE)
+    assert places.exists() and set(places.values_list("value_normalised", flat=True)) <= set(PremisesType.values)
 
     officer = User.objects.get(username=STORY_OFFICER)
     assert policy.report_access(officer, story.pk) == "flag"
