@@ -96,10 +96,18 @@ class Statement(models.Model):
                 name="statement_subject_report_idx",
                 condition=models.Q(prop="subject"),
             ),
-            # The search filter "reports naming a place of this type".
+            # The search filter "reports naming a place of this type", and the facet of the premises
+            # types the matching reports name: a probe per report into an index of premises types only,
+            # not into the (report, prop) index of every statement.
             models.Index(
                 fields=["value_normalised", "report"],
                 name="statement_premises_type_idx",
+                condition=models.Q(prop="premises_type"),
+            ),
+            models.Index(
+                fields=["report"],
+                include=["value"],
+                name="statement_premises_report_idx",
                 condition=models.Q(prop="premises_type"),
             ),
         ]

@@ -660,18 +660,20 @@ def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]
     """Counts over ``rows``, the matching reports the searcher may read, and nothing else."""
     orgs = Counter(r["organisation__name"] for r in rows)
     kinds = Counter(t for r in rows for t in r["exploitation_types"])
-    # A report naming two car washes counts once under "Car wash".
-    places = (
-        Statement.unscoped_objects.filter(prop=Property.PREMISES_TYPE, report_id__in=[r["id"] for r in rows])
-        .values_list("report_id", "value")
-        .distinct()
-    )
-    premises = Counter(label for _, label in places)
-    return {
-        "organisation": orgs.most_common(),
-        "exploitation type": kinds.most_common(),
-        "premises type": premises.most_common(),
-    }
+    premises: list[tuple[str, int]] = []
+    if rows:
+        # The ids as one array literal: a thousand placeholders, or a list adapted by the driver, cost
+        # more than the query (2-6 ms against 1 ms for 1,000 reports). A report naming two car washes
+        # counts once under "Car wash".
+        ids = "{" + ",".join(str(int(r["id"])) for r in rows) + "}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT value, count(DISTINCT report_id) AS n FROM "{Statement._meta.db_table}" '  # noqa: S608
+                "WHERE prop = %s AND report_id = ANY(%s::bigint[]) GROUP BY value ORDER BY n DESC, value",
+                [Property.PREMISES_TYPE, ids],
+            )
+            premises = [(value, n) for value, n in cursor.fetchall()]
+    return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common(), "premises type": premises}
 
 
 def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
