@@ -119,6 +119,10 @@ def load_demo(seed: int, world: World | None = None, *, n_reports: int = DEFAULT
             "hidden_group_entities": intelligence.group_entities,
         }
         DemoLoad.objects.create(seed=seed, version=WORLD_VERSION, summary=summary)
+    # The background task adds each batch's words too; rebuilt here so "did you mean" works at once.
+    from cairn.search import vocabulary
+
+    vocabulary.rebuild()
     # Every report's people are queued for matching in the background; the story's are matched now,
     # so the walk-through works before the worker has caught up.
     if linked:

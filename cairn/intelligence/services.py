@@ -36,6 +36,7 @@ from cairn.intelligence.choices import (
 from cairn.intelligence.inputs import ReportInput, SubjectInput, clean_text, validate
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
 from cairn.linking import services as linking
+from cairn.search import vocabulary
 from cairn.search.models import PersonName
 from cairn.search.services import notify_watchers
 
@@ -365,6 +366,7 @@ def report_submit_many(
         # Watchers hear of new intelligence once it is committed, never of a rolled-back one.
         transaction.on_commit(lambda: notify_watchers(report_ids))
         transaction.on_commit(lambda: linking.reports_arrived(report_ids))
+        transaction.on_commit(lambda: vocabulary.words_arrived(report_ids))
         # Check every reference written so far now (PostgreSQL runs the deferred foreign-key checks
         # when they are made immediate), not at commit while this batch holds the audit chain's lock
         # and the other submitters queue for it; then defer again, as Django's constraints expect.

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access.capabilities import Capability
@@ -58,6 +58,7 @@ class SearchOut(Schema):
     page: int
     pages: int
     message: str
+    did_you_mean: str = Field("", description="a corrected query finding reports you may read, when yours found none")
     hits: list[HitOut]
     reports: list[ReportRefOut]
     flags: list[FlagHitOut]
@@ -150,6 +151,7 @@ def search_api(
                 "page",
                 "pages",
                 "message",
+                "did_you_mean",
                 "facets",
             )
         },

@@ -144,3 +144,21 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} watch on {self.query!r}"
+
+
+class SearchWord(models.Model):
+    """A word (3 to 30 letters a-z) written in some report: the spellings "did you mean" may offer.
+
+    An index, not a source: a word is offered only when the corrected search finds reports the
+    searcher may read (``cairn.search.vocabulary``), so a word that only confidential reports use
+    is never shown. Added as reports arrive (a background task) and rebuilt whole by
+    ``cairn search_words --rebuild``.
+    """
+
+    word = models.CharField(max_length=30, primary_key=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], name="searchword_trgm_idx", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

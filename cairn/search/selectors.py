@@ -25,6 +25,7 @@ from cairn.accounts.models import Organisation, User
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
 from cairn.entities.models import Statement
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_tokens, normalise
+from cairn.search import vocabulary
 from cairn.search.choices import QueryKind
 from cairn.search.models import PersonName
 from cairn.search.scoring import NameScore, date_adjustment, score_name
@@ -126,6 +127,8 @@ class Result:
     pages: int = 1
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     message: str = ""
+    # A corrected query that finds reports the searcher may read, offered when theirs found none.
+    did_you_mean: str = ""
 
     @property
     def flags_by_organisation(self) -> list[dict[str, Any]]:
@@ -686,6 +689,14 @@ def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
     return {"organisation": orgs.most_common(), "entity type": sorted(per_kind.items())}
 
 
+def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
+    """The first correction whose search, under the searcher's rule and filters, finds a report."""
+    for candidate in vocabulary.corrections(text):
+        if candidate != text.lower() and search_text(actor=actor, text=candidate, filters=filters)[1]:
+            return candidate
+    return ""
+
+
 # --- the one entry point -----------------------------------------------------------------------
 
 
@@ -746,6 +757,8 @@ def search(
                 facets=facets,
             )
             result.pages = max(1, -(-total // PAGE_SIZE))
+            if not total:
+                result.did_you_mean = _did_you_mean(actor, text, filters)
     result.page = page
     if page > result.pages:
         result.message = f"There are only {result.pages} page(s) of results."

@@ -114,6 +114,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
     query_string = params.copy()
     query_string.pop("page", None)
     context |= {"result": result, "query_string": query_string.urlencode()}
+    if result.did_you_mean:
+        corrected = query_string.copy()
+        corrected["q"] = result.did_you_mean
+        context["did_you_mean_query"] = corrected.urlencode()
     return render(request, "search/search.html", context)
 
 
@@ -132,6 +136,7 @@ def record_search(request: HttpRequest, user: User, result: Any, *, api: bool = 
             "flags": len(result.flags),
             "page": result.page,
             "api": api,
+            "did_you_mean": result.did_you_mean,
         },
     )
 

@@ -406,3 +406,52 @@ def test_a_premises_type_filter_finds_the_reports_naming_such_a_place(forces) ->
     assert bad.status_code == 200 and "Choose a premises type from the list." in bad.content.decode()
     api = client.get("/api/v1/search", {"q": "07700 900888", "premises_type": "castle", "reason": "Op Lantern 8"})
     assert api.status_code == 422 and "premises type" in api.json()["message"]
+
+
+def test_did_you_mean_offers_a_spelling_only_from_reports_the_searcher_may_read(
+    forces, django_capture_on_commit_callbacks
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from cairn.search import vocabulary
+    from cairn.search.tasks import add_report_words
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = report(forces["bracken"], "Women were moved between brothels in the port.")
+        secret = report(forces["calder"], "The informant names the quarry at Skelmorlie.", level="confidential")
+    # Each arrival queued the task that adds its words; run it as the worker would.
+    queued = DBTaskResult.objects.filter(task_path="cairn.search.tasks.add_report_words")
+    assert sorted(queued.values_list("args_kwargs__args", flat=True)) == [[[shared.pk]], [[secret.pk]]]
+    add_report_words.call([shared.pk, secret.pk])
+
+    corrected = search(actor=forces["alder"], query="brothles port")
+    assert corrected.total == 0 and corrected.did_you_mean == "brothels port"
+    assert [r.id for r in search(actor=forces["alder"], query=corrected.did_you_mean).reports] == [shared.pk]
+    # 'Skelmorlie' is in the vocabulary (a confidential report uses it) but no report Alder may read
+    # does, so nothing is offered: the correction would tell Alder the word exists somewhere.
+    assert vocabulary.corrections("skelmorly") == ["skelmorlie"]
+    assert search(actor=forces["alder"], query="skelmorly").did_you_mean == ""
+    # Calder, who wrote it, is offered it.
+    assert search(actor=forces["calder"], query="skelmorly").did_you_mean == "skelmorlie"
+    # Known words, quoted phrases and operators are left as typed.
+    assert search(actor=forces["alder"], query="brothels nowhere").did_you_mean == ""
+    assert vocabulary.corrections('"brothles port"') == []
+
+    client = verified_client(forces["alder"], reason="Op Lantern 9")
+    page = client.get(reverse("search:search"), {"q": "brothles port", "kind": "text"}).content.decode()
+    assert 'data-testid="did-you-mean"' in page and "q=brothels+port" in page
+    api = client.get("/api/v1/search", {"q": "brothles port", "reason": "Op Lantern 9"}).json()
+    assert api["did_you_mean"] == "brothels port" and api["total"] == 0
+    assert AuditEntry.objects.filter(action="search").latest("id").detail["did_you_mean"] == "brothels port"
+
+
+def test_the_vocabulary_is_rebuilt_by_the_command(forces) -> None:
+    from django.core.management import call_command
+
+    from cairn.search.models import SearchWord
+
+    report(forces["alder"], "A minibus collected workers at dawn.")
+    SearchWord.objects.all().delete()
+    call_command("search_words")
+    assert {"minibus", "collected", "workers", "dawn"} <= set(SearchWord.objects.values_list("word", flat=True))
+    assert AuditEntry.objects.filter(object_type="search.vocabulary").exists()

@@ -1,0 +1,95 @@
+"""'Did you mean': the words reports are written in, and a correction offered only when it finds something.
+
+The vocabulary (``SearchWord``) holds every word of 3 to 30 letters of every report, whoever may
+read it. It is never shown as it is: a correction is offered only after the corrected search has
+run under the searcher's access rule and found reports they may read, so it can only name words
+those reports contain. A word that only confidential or restricted reports use is never offered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from django.db import connection, transaction
+
+from cairn.search.models import SearchWord
+
+# The words of some reports as the vocabulary keeps them: 'simple' (no stemming, so a correction
+# is a word as written), a-z only, 3 to 30 letters.
+_REPORT_WORDS = (
+    "SELECT DISTINCT w FROM {reports} r, unnest(tsvector_to_array(to_tsvector('simple', r.text))) w "
+    "WHERE w ~ '^[a-z]{{3,30}}$' {where}"
+)
+# A query is corrected only when it is a few plain words; websearch syntax ("quotes", -not, or) is
+# left as typed.
+_PLAIN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,5}")
+_CLOSE = 3  # spellings tried for each unknown word
+_TRIES = 4  # corrected searches run at most
+
+
+def _sql(where: str) -> str:
+    from cairn.intelligence.models import IntelligenceReport
+
+    words = _REPORT_WORDS.format(reports=f'"{IntelligenceReport._meta.db_table}"', where=where)
+    return f'INSERT INTO "{SearchWord._meta.db_table}" (word) {words} ON CONFLICT DO NOTHING'
+
+
+def add_report_words(report_ids: list[int]) -> None:
+    """Add the words of these reports that the vocabulary does not hold yet."""
+    if report_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_sql("AND r.id = ANY(%s)"), [list(report_ids)])
+
+
+def rebuild() -> int:
+    """Every report's words, replacing the vocabulary in one transaction; returns how many words."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Reads every report's text: as long as that takes, not a page's timeout.
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute(f'DELETE FROM "{SearchWord._meta.db_table}"')  # noqa: S608
+        cursor.execute(_sql(""))
+        return SearchWord.objects.count()
+
+
+def corrections(text: str) -> list[str]:
+    """Whole queries to try, best first: each word the vocabulary lacks replaced by close spellings of it.
+
+    Only candidates: ``cairn.search.selectors.search`` offers one only if it finds reports the
+    searcher may read.
+    """
+    if not _PLAIN.fullmatch(text.strip()):
+        return []
+    words = text.lower().split()
+    options: list[list[tuple[str, float]]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT word FROM "{SearchWord._meta.db_table}" WHERE word = ANY(%s)',  # noqa: S608
+            [words],
+        )
+        known = {w for (w,) in cursor.fetchall()}
+        for word in words:
+            if word in known or len(word) < 3:
+                options.append([(word, 1.0)])
+                continue
+            cursor.execute(
+                f'SELECT word, similarity(word, %s) AS s FROM "{SearchWord._meta.db_table}" '  # noqa: S608
+                "WHERE word %% %s ORDER BY s DESC, word LIMIT %s",
+                [word, word, _CLOSE],
+            )
+            close = [(w, float(s)) for w, s in cursor.fetchall()]
+            if not close:
+                return []
+            options.append(close)
+    if all(len(o) == 1 and o[0][1] == 1.0 for o in options):
+        return []  # every word is known: nothing to correct
+    combos = sorted(itertools.product(*options), key=lambda c: -sum(s for _, s in c))
+    return [" ".join(w for w, _ in combo) for combo in combos[:_TRIES]]
+
+
+def words_arrived(report_ids: list[int]) -> None:
+    """After reports commit: their words join the vocabulary in the background, off the submitter's path."""
+    from cairn.search.tasks import add_report_words as task
+
+    if report_ids:
+        task.enqueue(list(report_ids))
