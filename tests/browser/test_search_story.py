@@ -82,3 +82,14 @@ def test_search_story(page) -> None:
     flag.wait_for()
     assert "Brackenridge Police holds restricted intelligence" in flag.inner_text()
     assert held.reference not in page.content() and "controller" not in page.content()
+
+    # A misspelt word finds nothing; the page offers the spelling Aldermoor's readable reports use.
+    from cairn.search import vocabulary
+
+    vocabulary.rebuild()
+    page.fill("#q", "minibsu")
+    page.click('[data-testid="search-button"]')
+    page.click('[data-testid="did-you-mean"]')
+    page.wait_for_selector('[data-testid="report-hits"]')
+    assert made[0].reference in page.inner_text('[data-testid="report-hits"]')
+    assert page.input_value("#q") == "minibus"
