@@ -500,6 +500,9 @@ def report_edit(
     with transaction.atomic():
         locked = IntelligenceReport.unscoped_objects.select_for_update().get(pk=report.pk)
         data = _apply(locked, changes, sharing_group_ids=sharing_group_ids)
+        # New words of an edited text join the "did you mean" vocabulary (a word no longer used stays
+        # there until a rebuild; it is only offered when a search for it finds something).
+        transaction.on_commit(lambda: vocabulary.words_arrived([locked.pk]))
         return _new_revision(actor=actor, report=locked, data=data, reason=reason)
 
 
@@ -635,6 +638,7 @@ def sanitised_version_create(
         )
         # No hits of its own (the original made them), but reports that arrive later meet it too.
         transaction.on_commit(lambda: linking.sightings_record([version.pk]))
+        transaction.on_commit(lambda: vocabulary.words_arrived([version.pk]))
     return version
 
 
