@@ -121,6 +121,17 @@ def _flag_q_for(user_id: int, org_id: int, prefix: str = "") -> Q:
     )
 
 
+def naming_q(prop: str, value_normalised: str, prefix: str = "") -> Q:
+    """Reports that state ``prop`` = ``value_normalised`` of a subject (a place's premises type).
+
+    A filter, not a grant: it narrows reports that the rule still decides on, so the statements
+    it looks at are read whoever may see them. A subquery on the report's id, not a join, so it
+    compiles to SQL on the report row alone (``report_predicate``).
+    """
+    naming = Statement.unscoped_objects.filter(prop=prop, value_normalised=value_normalised).values("report_id")
+    return Q(**{f"{prefix}pk__in": naming})
+
+
 def report_predicate(q: Q) -> tuple[str, list[Any]]:
     """``q``, a filter on the report itself, as SQL on the report table (named as such, unaliased).
 

@@ -75,10 +75,7 @@ class Filters:
         if self.intelligence_assessment:
             q &= Q(**{f"{prefix}intelligence_assessment": self.intelligence_assessment})
         if self.premises_type:
-            naming = Statement.unscoped_objects.filter(
-                prop=Property.PREMISES_TYPE, value_normalised=self.premises_type
-            ).values("report_id")
-            q &= Q(**{f"{prefix}pk__in": naming})
+            q &= policy.naming_q(Property.PREMISES_TYPE, self.premises_type, prefix)
         return q
 
 
