@@ -131,6 +131,7 @@ def candidates_for(record: PersonRecord) -> list[PersonRecord]:
                 """
                 SELECT DISTINCT pn.entity_id FROM entities_statement mine
                 JOIN entities_statement other ON other.entity_id = mine.entity_id AND other.report_id <> mine.report_id
+                 AND other.prop = 'subject'
                 JOIN search_personname pn ON pn.report_id = other.report_id
                 JOIN entities_entity e ON e.id = mine.entity_id AND e.key IS NOT NULL AND e.kind <> 'person'
                 WHERE mine.report_id = %s AND mine.prop = 'subject'
