@@ -688,8 +688,12 @@ def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
 
 def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
     """The first correction whose search, under the searcher's rule and filters, finds a report."""
+
+    readable = policy.reports_visible_to(actor).filter((filters or Filters()).q())
     for candidate in vocabulary.corrections(text):
-        if candidate != text.lower() and search_text(actor=actor, text=candidate, filters=filters)[1]:
+        # Whether any report matches, not which: the search the searcher then runs ranks them.
+        query = SearchQuery(candidate, search_type="websearch", config="english")
+        if candidate != text.lower() and readable.filter(search_vector=query).exists():
             return candidate
     return ""
 

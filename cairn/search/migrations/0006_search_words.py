@@ -25,10 +25,14 @@ class Migration(migrations.Migration):
             },
         ),
         # The words of the reports already held (the task adds those of reports that arrive later).
+        # Every report's text is read: longer than the 30 s a page's statement may take at a million.
         migrations.RunSQL(
-            "INSERT INTO search_searchword (word) SELECT DISTINCT w FROM intelligence_intelligencereport r, "
-            "unnest(tsvector_to_array(to_tsvector('simple', r.text))) w WHERE w ~ '^[a-z]{3,30}$' "
-            "ON CONFLICT DO NOTHING",
+            [
+                "SET LOCAL statement_timeout = 0",
+                "INSERT INTO search_searchword (word) SELECT DISTINCT w FROM intelligence_intelligencereport r, "
+                "unnest(tsvector_to_array(to_tsvector('simple', r.text))) w WHERE w ~ '^[a-z]{3,30}$' "
+                "ON CONFLICT DO NOTHING",
+            ],
             migrations.RunSQL.noop,
         ),
     ]
