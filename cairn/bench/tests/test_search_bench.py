@@ -55,6 +55,7 @@ def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
         "selector (no access rule)",
         "free text (access rule)",
         "free text (no access rule)",
+        "misspelt (did you mean)",
     ):
         assert re.search(rf"^{re.escape(label)}\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+", text, re.M), text
         kind = figures["kinds"][label]
@@ -68,6 +69,8 @@ def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
         assert figures["kinds"][label]["recall_at_10"] is not None
     # Every selector query names a selector of a report the officer may read: it is always found.
     assert figures["kinds"]["selector (access rule)"]["recall_at_10"] == 1.0
+    # A slip in a town, premises or keyword is mostly put right by "did you mean".
+    assert figures["kinds"]["misspelt (did you mean)"]["recall_at_10"] > 0.5
     assert 0.3 < figures["visible_share"] < 0.9
     # What crowded names leave within reach is a share, printed beside the crowding.
     assert 0.0 < figures["recall_ceiling"] <= 1.0 and 0.0 <= figures["crowded_names"] <= 1.0
