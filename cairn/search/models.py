@@ -156,6 +156,9 @@ class SearchWord(models.Model):
     """
 
     word = models.CharField(max_length=30, primary_key=True)
+    # Reports using it when the vocabulary was last rebuilt (1 for a word first seen since): of two
+    # spellings equally close to a slip, the one most reports use is offered ('oxford', not 'ofxor').
+    documents = models.IntegerField(default=1)
 
     class Meta:
         indexes = [GinIndex(fields=["word"], name="searchword_trgm_idx", opclasses=["gin_trgm_ops"])]

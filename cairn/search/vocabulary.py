@@ -12,6 +12,7 @@ import itertools
 import re
 
 from django.db import connection, transaction
+from rapidfuzz.distance import DamerauLevenshtein
 
 from cairn.search.models import SearchWord
 
@@ -26,13 +27,30 @@ _REPORT_WORDS = (
 _PLAIN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,5}")
 _CLOSE = 3  # spellings tried for each unknown word
 _TRIES = 4  # corrected searches run at most
+# Trigrams find the neighbours, edits rank them: two letters swapped ('cufrew') share few trigrams
+# with the word meant ('curfew', similarity 0.27) and more with a fragment ('cuf', 0.38), so the
+# net is cast wider than person search's 0.3 and the closest by Damerau-Levenshtein come first.
+_NET = 0.2
+_POOL = 40
+_MAX_EDITS = 2
 
 
 def _sql(where: str) -> str:
     from cairn.intelligence.models import IntelligenceReport
 
     words = _REPORT_WORDS.format(reports=f'"{IntelligenceReport._meta.db_table}"', where=where)
-    return f'INSERT INTO "{SearchWord._meta.db_table}" (word) {words} ON CONFLICT DO NOTHING'
+    # Counts come only from a rebuild: bumping them as reports arrive would rewrite the rows of the
+    # common words for every report.
+    table = SearchWord._meta.db_table
+    return f'INSERT INTO "{table}" (word, documents) SELECT w, 1 FROM ({words}) n ON CONFLICT DO NOTHING'  # noqa: S608
+
+
+# Every report's words with how many reports use each ('simple': as written, unstemmed).
+REBUILD_SQL = (
+    'INSERT INTO "search_searchword" (word, documents) SELECT word, ndoc FROM '
+    "ts_stat('SELECT to_tsvector(''simple'', text) FROM intelligence_intelligencereport') "
+    "WHERE word ~ '^[a-z]{3,30}$'"
+)
 
 
 def add_report_words(report_ids: list[int]) -> None:
@@ -48,8 +66,20 @@ def rebuild() -> int:
         # Reads every report's text: as long as that takes, not a page's timeout.
         cursor.execute("SET LOCAL statement_timeout = 0")
         cursor.execute(f'DELETE FROM "{SearchWord._meta.db_table}"')  # noqa: S608
-        cursor.execute(_sql(""))
+        cursor.execute(REBUILD_SQL)
         return SearchWord.objects.count()
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one letter deleted, swapped with the next, replaced or inserted away from ``word``."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in letters}
+        | {a + c + b for a, b in splits for c in letters}
+    ) - {word}
 
 
 def corrections(text: str) -> list[str]:
@@ -73,11 +103,28 @@ def corrections(text: str) -> list[str]:
                 options.append([(word, 1.0)])
                 continue
             cursor.execute(
-                f'SELECT word, similarity(word, %s) AS s FROM "{SearchWord._meta.db_table}" '  # noqa: S608
-                "WHERE word %% %s ORDER BY s DESC, word LIMIT %s",
-                [word, word, _CLOSE],
+                "SELECT current_setting('pg_trgm.similarity_threshold'), "
+                "set_config('pg_trgm.similarity_threshold', %s, true)",
+                [str(_NET)],
             )
-            close = [(w, float(s)) for w, s in cursor.fetchall()]
+            (before, _) = cursor.fetchone()  # type: ignore[misc]
+            cursor.execute(
+                f'SELECT word, similarity(word, %s) AS s, documents FROM "{SearchWord._meta.db_table}" '  # noqa: S608
+                "WHERE word %% %s ORDER BY s DESC, word LIMIT %s",
+                [word, word, _POOL],
+            )
+            pool = cursor.fetchall()
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [before])
+            # A slip in a short word can leave too few trigrams ('htoel' shares two of ten with
+            # 'hotel'): every spelling one edit away is also looked up as it is.
+            cursor.execute(
+                f'SELECT word, 0.0, documents FROM "{SearchWord._meta.db_table}" WHERE word = ANY(%s)',  # noqa: S608
+                [sorted(_one_edit(word))],
+            )
+            pool = list({w: (w, s, n) for w, s, n in [*cursor.fetchall(), *pool]}.values())
+            # Fewest edits first; then the spelling most reports use; then the most trigrams shared.
+            ranked = sorted((DamerauLevenshtein.distance(word, w), -n, -float(s), w) for w, s, n in pool)
+            close = [(w, 1.0 - e / max(len(word), 1)) for e, _, _, w in ranked if e <= _MAX_EDITS][:_CLOSE]
             if not close:
                 return []
             options.append(close)

@@ -455,3 +455,15 @@ def test_the_vocabulary_is_rebuilt_by_the_command(forces) -> None:
     call_command("search_words")
     assert {"minibus", "collected", "workers", "dawn"} <= set(SearchWord.objects.values_list("word", flat=True))
     assert AuditEntry.objects.filter(object_type="search.vocabulary").exists()
+
+
+def test_did_you_mean_ranks_by_edits_then_by_how_many_reports_use_a_spelling(forces) -> None:
+    from cairn.search import vocabulary
+
+    for text in ("Seen at the hotel in Oxford.", "The Oxford hotel again.", "A typo: ofxor, and Mr Goel."):
+        report(forces["alder"], text)
+    vocabulary.rebuild()
+    # Two letters swapped leave 'htoel' two trigrams of 'hotel'; one edit still finds it.
+    assert vocabulary.corrections("htoel")[0] == "hotel"
+    # 'ofxor' and 'oxford' are both one edit from 'ofxord': the spelling two reports use comes first.
+    assert vocabulary.corrections("ofxord")[:2] == ["oxford", "ofxor"]
