@@ -688,7 +688,6 @@ def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
 
 def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
     """The first correction whose search, under the searcher's rule and filters, finds a report."""
-
     readable = policy.reports_visible_to(actor).filter((filters or Filters()).q())
     for candidate in vocabulary.corrections(text):
         # Whether any report matches, not which: the search the searcher then runs ranks them.

@@ -13,6 +13,7 @@ import re
 
 from django.db import connection, transaction
 from rapidfuzz.distance import DamerauLevenshtein
+from spellchecker import SpellChecker
 
 from cairn.search.models import SearchWord
 
@@ -33,6 +34,8 @@ _TRIES = 4  # corrected searches run at most
 _NET = 0.2
 _POOL = 40
 _MAX_EDITS = 2
+_EDITS = SpellChecker(language=None, distance=1)
+_EDITS.word_frequency.load_words(["abcdefghijklmnopqrstuvwxyz"])
 
 
 def _sql(where: str) -> str:
@@ -71,15 +74,13 @@ def rebuild() -> int:
 
 
 def _one_edit(word: str) -> set[str]:
-    """Every string one letter deleted, swapped with the next, replaced or inserted away from ``word``."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    return (
-        {a + b[1:] for a, b in splits if b}
-        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        | {a + c + b[1:] for a, b in splits if b for c in letters}
-        | {a + c + b for a, b in splits for c in letters}
-    ) - {word}
+    """Every spelling one letter deleted, swapped with the next, replaced or inserted away (pyspellchecker).
+
+    Its own dictionary stays empty (the vocabulary is in PostgreSQL); it is given the letters a-z only,
+    which it takes the edits' letters from.
+    """
+    edits: set[str] = _EDITS.edit_distance_1(word)
+    return edits - {word}
 
 
 def corrections(text: str) -> list[str]:
@@ -92,38 +93,31 @@ def corrections(text: str) -> list[str]:
         return []
     words = text.lower().split()
     options: list[list[tuple[str, float]]] = []
+    table = SearchWord._meta.db_table
     with connection.cursor() as cursor:
+        # The known words, and the wider trigram net for this transaction (set_config(..., true) is
+        # SET LOCAL; the search's last statements, which follow, use no trigrams), in one round trip.
         cursor.execute(
-            f'SELECT word FROM "{SearchWord._meta.db_table}" WHERE word = ANY(%s)',  # noqa: S608
-            [words],
+            f'SELECT ARRAY(SELECT word FROM "{table}" WHERE word = ANY(%s)), '  # noqa: S608
+            "set_config('pg_trgm.similarity_threshold', %s, true)",
+            [words, str(_NET)],
         )
-        known = {w for (w,) in cursor.fetchall()}
+        known = set(cursor.fetchone()[0])  # type: ignore[index]
         for word in words:
             if word in known or len(word) < 3:
                 options.append([(word, 1.0)])
                 continue
+            # The trigram neighbours, and every spelling one edit away looked up as it is: a slip in a
+            # short word can leave too few trigrams ('htoel' shares two of ten with 'hotel').
             cursor.execute(
-                "SELECT current_setting('pg_trgm.similarity_threshold'), "
-                "set_config('pg_trgm.similarity_threshold', %s, true)",
-                [str(_NET)],
+                f'(SELECT word, similarity(word, %s) AS s, documents FROM "{table}" '  # noqa: S608
+                "WHERE word %% %s ORDER BY s DESC, word LIMIT %s) "
+                f'UNION SELECT word, 0.0, documents FROM "{table}" WHERE word = ANY(%s)',
+                [word, word, _POOL, sorted(_one_edit(word))],
             )
-            (before, _) = cursor.fetchone()  # type: ignore[misc]
-            cursor.execute(
-                f'SELECT word, similarity(word, %s) AS s, documents FROM "{SearchWord._meta.db_table}" '  # noqa: S608
-                "WHERE word %% %s ORDER BY s DESC, word LIMIT %s",
-                [word, word, _POOL],
-            )
-            pool = cursor.fetchall()
-            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [before])
-            # A slip in a short word can leave too few trigrams ('htoel' shares two of ten with
-            # 'hotel'): every spelling one edit away is also looked up as it is.
-            cursor.execute(
-                f'SELECT word, 0.0, documents FROM "{SearchWord._meta.db_table}" WHERE word = ANY(%s)',  # noqa: S608
-                [sorted(_one_edit(word))],
-            )
-            pool = list({w: (w, s, n) for w, s, n in [*cursor.fetchall(), *pool]}.values())
+            pool = {w: (w, float(s), n) for w, s, n in sorted(cursor.fetchall(), key=lambda r: r[1])}.values()
             # Fewest edits first; then the spelling most reports use; then the most trigrams shared.
-            ranked = sorted((DamerauLevenshtein.distance(word, w), -n, -float(s), w) for w, s, n in pool)
+            ranked = sorted((DamerauLevenshtein.distance(word, w), -n, -s, w) for w, s, n in pool)
             close = [(w, 1.0 - e / max(len(word), 1)) for e, _, _, w in ranked if e <= _MAX_EDITS][:_CLOSE]
             if not close:
                 return []
