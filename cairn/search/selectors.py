@@ -268,14 +268,14 @@ def _candidate_sql() -> tuple[str, str]:
     names = f'SELECT key, by_length FROM "{k}" WHERE {{match}}'  # noqa: S608
     # The rows of the chosen names, in the names' order, each kept or marked by the rule. The report
     # table keeps its own name: the compiled rule refers to it so. {full}: the rule for "read in
-    # full"; {flag}: "a flag only".
+    # full", with the search's filters; {flag}: "a flag only", which the filters do not narrow.
     rows = (
         "SELECT p.statement_id, p.entity_id, p.report_id, p.name, p.tokens, p.birth_date, p.nationality, "  # noqa: S608
         "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(p.tokens) t) AS codes, "
         "CASE WHEN {full} THEN 'full' ELSE 'flag' END AS access "
         f'FROM unnest(%s::text[]) WITH ORDINALITY AS k(key, rank) JOIN "{p}" p ON p.name_key = k.key '
         f'JOIN "{r}" ON "{r}"."id" = p.report_id '
-        "WHERE ({full} OR {flag}) AND {filter} {year} "
+        "WHERE ({full} OR {flag}) {year} "
         "ORDER BY k.rank, p.statement_id LIMIT %s"
     )
     return names, rows
@@ -312,7 +312,6 @@ def _candidates(
     rule: _Rule,
     tokens: list[str],
     year_range: tuple[int, int] | None,
-    filters: Filters,
     codes: list[str],
     pairs: list[str],
 ) -> list[dict[str, Any]]:
@@ -339,16 +338,14 @@ def _candidates(
     if not names:
         return []
     chosen = _best_names(key, names)
-    filter_sql, filter_params = policy.report_predicate(filters.q())
     # Records with no date of birth still match a name; a known date outside the range does not.
     year_sql = "AND (p.birth_year IS NULL OR p.birth_year BETWEEN %s AND %s)" if year_range else ""
-    sql = rows_sql.format(full=rule.full_sql, flag=rule.flag_sql, filter=filter_sql, year=year_sql)
+    sql = rows_sql.format(full=rule.full_sql, flag=rule.flag_sql, year=year_sql)
     params = [
         *rule.full_params,
         chosen,
         *rule.full_params,
         *rule.flag_params,
-        *filter_params,
         *(year_range or ()),
         CANDIDATES,
     ]
@@ -427,8 +424,10 @@ def search_people(
     if not tokens:
         return [], []
     codes, pairs, query_codes = _codes(tokens, TRIGRAM_THRESHOLD)
-    rule = _Rule.of(actor, unrestricted=unrestricted)
-    candidates = _candidates(rule, tokens, year_range, filters, codes, pairs)
+    # The filters narrow what is read in full, never the flags: a flag shows only who holds what and
+    # when, so a filter on anything else (premises, grading) would let the searcher learn it by toggling.
+    rule = _Rule.of(actor, unrestricted=unrestricted, report_filter=filters.q() or None)
+    candidates = _candidates(rule, tokens, year_range, codes, pairs)
     scored = _score(candidates, tokens, query_codes, dob, nationality)
     by_entity: dict[int, Hit] = {}
     chosen: list[tuple[Hit, Any]] = []

@@ -340,6 +340,33 @@ def test_filters_narrow_a_selector_search_and_leave_its_flags(forces) -> None:
     assert [f.report_id for f in narrowed.flags] == [calder_flag.pk]
 
 
+def test_filters_never_narrow_the_flags_of_a_person_search(forces) -> None:
+    """A flag shows who holds what and when; a filter on anything else must not reveal it by toggling."""
+    from cairn.search.selectors import Filters
+
+    car_wash = SubjectInput(kind="address", value="9 Quay Street, Bracken BR1 4QT", role="location")
+    car_wash.premises_type = "car_wash"
+    held = report(
+        forces["calder"], "Luan Berisha runs the car wash.", person("Luan Berisha"), car_wash, level="restricted"
+    )
+    shown = report(forces["bracken"], "Luan Berisha seen at the port.", person("Luan Berisha"))
+
+    for filters in (
+        Filters(premises_type="car_wash"),
+        Filters(premises_type="nail_bar"),
+        Filters(source_evaluation="1"),
+        Filters(source_evaluation="2"),
+        Filters(intelligence_assessment="E"),
+        Filters(),
+    ):
+        result = search(actor=forces["alder"], query="Luan Berisha", filters=filters)
+        assert [f.report_id for f in result.flags] == [held.pk], filters
+    # The filters still narrow what is read in full.
+    assert search(actor=forces["alder"], query="Luan Berisha", filters=Filters(premises_type="nail_bar")).hits == []
+    graded = search(actor=forces["alder"], query="Luan Berisha", filters=Filters(source_evaluation="2"))
+    assert [r.id for h in graded.hits for r in h.reports] == [shown.pk]
+
+
 def test_the_distinct_names_follow_the_name_rows(forces) -> None:
     from cairn.search.models import NameKey, PersonName
 
