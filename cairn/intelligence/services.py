@@ -37,6 +37,7 @@ from cairn.intelligence.inputs import ReportInput, SubjectInput, clean_text, val
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
 from cairn.linking import services as linking
 from cairn.search import vocabulary
+from cairn.search.indexing import index_person_names
 from cairn.search.models import PersonName
 from cairn.search.services import notify_watchers
 
@@ -503,6 +504,12 @@ def report_edit(
         # New words of an edited text join the "did you mean" vocabulary (a word no longer used stays
         # there until a rebuild; it is only offered when a search for it finds something).
         transaction.on_commit(lambda: vocabulary.words_arrived([locked.pk]))
+        # A wider dissemination, a new sharing group or a new subject may meet someone's watch; a
+        # watcher already told of this report is not told again.
+        transaction.on_commit(lambda: notify_watchers([locked.pk]))
+        # A side of a hit that could not see this report before may see it now: tell it (the hits
+        # record who was told, so no one hears twice).
+        transaction.on_commit(lambda: linking.record_hits([locked.pk]))
         return _new_revision(actor=actor, report=locked, data=data, reason=reason)
 
 
@@ -608,7 +615,19 @@ def sanitised_version_create(
                     value_normalised=st.value_normalised,
                 )
             )
-            if st.entity.key:
+            if st.entity.kind in _NAMED_KINDS:
+                # The name the kept subject is shown by, so person search finds the version; not the
+                # original's date of birth or nationality, which the supervisor did not choose to pass on.
+                statements.append(
+                    Statement(
+                        entity=st.entity,
+                        report=version,
+                        prop=Property.NAME,
+                        value=st.value,
+                        value_normalised=st.value_normalised,
+                    )
+                )
+            elif st.entity.key:
                 statements.append(
                     Statement(
                         entity=st.entity,
@@ -619,6 +638,7 @@ def sanitised_version_create(
                     )
                 )
         Statement.unscoped_objects.bulk_create(statements)
+        index_person_names(statements)
         ReportRevision.unscoped_objects.create(
             report=version,
             number=1,
@@ -639,6 +659,8 @@ def sanitised_version_create(
         # No hits of its own (the original made them), but reports that arrive later meet it too.
         transaction.on_commit(lambda: linking.sightings_record([version.pk]))
         transaction.on_commit(lambda: vocabulary.words_arrived([version.pk]))
+        # It may go wider than the original: watchers who could not read that may read this.
+        transaction.on_commit(lambda: notify_watchers([version.pk]))
     return version
 
 

@@ -15,6 +15,7 @@ from cairn.audit.choices import AuditAction
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
 from cairn.entities.models import Statement
 from cairn.entities.normalise import name_tokens
+from cairn.notifications.models import Notification
 from cairn.notifications.services import notify_many
 from cairn.search.choices import QueryKind, WatchKind
 from cairn.search.models import PersonName, Watch
@@ -98,12 +99,29 @@ def _matches(report_ids: list[int]) -> dict[int, set[int]]:
     return found
 
 
+def _already_told(matches: dict[int, set[int]], watches: dict[int, Watch]) -> set[tuple[int, str, str]]:
+    """(recipient, kind, link) of the watch alerts these watchers already have about these reports."""
+    links = {reverse("intelligence:detail", args=[r]) for reports in matches.values() for r in reports}
+    owners = {w.owner_id for w in watches.values()}
+    return set(
+        Notification.objects.filter(
+            recipient_id__in=owners, kind__in=["watch", "watch_flag"], link__in=links
+        ).values_list("recipient_id", "kind", "link")
+    )
+
+
 def notify_watchers(report_ids: list[int]) -> int:
     """Run after new reports commit (or become visible wider): alert each watcher within their access.
 
     A watcher who may read the report is told so with a link; one who sees only
     a flag is told who holds it; the originator of a flagged report is told
-    that someone elsewhere is interested, without being told who.
+    that someone elsewhere is interested, without being told who. A watch on
+    words is told only of reports it may read: flagging restricted reports by
+    the words in them would let anyone probe their contents a word at a time,
+    which search itself never does.
+
+    It runs again when a report is released, edited or sanitised; a watcher is
+    not told twice the same thing about the same report.
     """
     # Most submissions meet no watch at all: skip reading the batch back.
     if not report_ids or not Watch.objects.filter(active=True).exists():
@@ -114,30 +132,35 @@ def notify_watchers(report_ids: list[int]) -> int:
     watches = {w.pk: w for w in Watch.objects.filter(pk__in=matches).select_related("owner__organisation")}
     rows: list[tuple[int, str, str, str]] = []
     interested: dict[int, set[str]] = defaultdict(set)
+    told = _already_told(matches, watches)
     for watch_id, reports in matches.items():
         watch = watches[watch_id]
         owner = watch.owner
         readable = set(policy.reports_visible_to(owner).filter(pk__in=reports).values_list("pk", flat=True))
-        flagged = {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports - readable))}
+        flagged = (
+            {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports - readable))}
+            if watch.kind != WatchKind.TEXT
+            else {}
+        )
         for report_id in sorted(readable):
             if policy.reports_visible_to(owner).filter(pk=report_id, author=owner).exists():
                 continue  # your own report needs no alert
-            rows.append(
-                (
-                    owner.pk,
-                    "watch",
-                    f"New intelligence matches your watch '{watch.query}'.",
-                    reverse("intelligence:detail", args=[report_id]),
-                )
-            )
+            link = reverse("intelligence:detail", args=[report_id])
+            if (owner.pk, "watch", link) not in told:
+                told.add((owner.pk, "watch", link))
+                rows.append((owner.pk, "watch", f"New intelligence matches your watch '{watch.query}'.", link))
         for report_id, flag in sorted(flagged.items()):
+            link = reverse("intelligence:detail", args=[report_id])
+            if (owner.pk, "watch_flag", link) in told:
+                continue
+            told.add((owner.pk, "watch_flag", link))
             rows.append(
                 (
                     owner.pk,
                     "watch_flag",
                     f"{flag.organisation} holds new restricted intelligence matching your watch "
                     f"'{watch.query}'. Contact {flag.contact_point}.",
-                    reverse("intelligence:detail", args=[report_id]),
+                    link,
                 )
             )
             interested[report_id].add(owner.organisation.name)

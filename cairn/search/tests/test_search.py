@@ -214,6 +214,60 @@ def test_watch_alerts_within_the_rule(forces, django_capture_on_commit_callbacks
     assert watcher.username not in told.text and watcher.organisation.name not in told.text
 
 
+def test_a_watch_on_words_is_told_only_of_reports_its_owner_may_read(
+    forces, django_capture_on_commit_callbacks
+) -> None:
+    """Search never flags restricted reports by their words; a word watch must not either."""
+    watches.watch_create(actor=forces["alder"], query="skelmorlie quarry", kind="text")
+    with django_capture_on_commit_callbacks(execute=True):
+        report(forces["calder"], "Informant at the Skelmorlie quarry.", level="restricted")
+    assert not Notification.objects.filter(recipient=forces["alder"]).exists()
+    assert not Notification.objects.filter(recipient=forces["calder"], kind="interest").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = report(forces["bracken"], "Vans leave the Skelmorlie quarry at night.")
+    assert [n.link for n in Notification.objects.filter(recipient=forces["alder"])] == [f"/intelligence/{shared.pk}/"]
+
+
+def test_a_watcher_hears_once_when_an_edit_or_a_sanitised_version_lets_them_read(
+    forces, django_capture_on_commit_callbacks
+) -> None:
+    watcher, holder = forces["alder"], forces["calder"]
+    supervisor = UserFactory(organisation=holder.organisation, roles=[Role.SUPERVISOR])
+    watches.watch_create(actor=watcher, query="Besnik Gashi")
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = report(holder, "Besnik Gashi runs the flat.", person("Besnik Gashi"), level="confidential")
+    assert not Notification.objects.filter(recipient=watcher).exists()
+
+    # Widened by an edit: told once; edited again: not told again.
+    for text in ("Besnik Gashi runs the flat on Quay Street.", "Besnik Gashi runs two flats."):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.report_edit(
+                actor=holder, report=kept, changes={"text": text, "dissemination": "shared"}, reason="wider"
+            )
+    assert [n.link for n in Notification.objects.filter(recipient=watcher)] == [f"/intelligence/{kept.pk}/"]
+
+    # A confidential original stays unseen; its sanitised version, shared, is found by name and alerts.
+    with django_capture_on_commit_callbacks(execute=True):
+        hidden = report(
+            holder, "Source: Arben Krasniqi pays the drivers.", person("Arben Krasniqi"), level="confidential"
+        )
+    watches.watch_create(actor=watcher, query="Arben Krasniqi")
+    subject = hidden.statements.get(prop="subject").entity_id
+    with django_capture_on_commit_callbacks(execute=True):
+        version = services.sanitised_version_create(
+            actor=supervisor,
+            report=hidden,
+            text="Arben Krasniqi is believed to pay drivers.",
+            dissemination="shared",
+            subject_entity_ids=[subject],
+        )
+    found = search(actor=watcher, query="Arben Krasniqi")
+    assert [r.id for h in found.hits for r in h.reports] == [version.pk]
+    assert found.hits[0].birth_date == "" and found.flags == []
+    assert Notification.objects.filter(recipient=watcher, link=f"/intelligence/{version.pk}/", kind="watch").exists()
+    assert not Notification.objects.filter(recipient=watcher, link=f"/intelligence/{hidden.pk}/").exists()
+
+
 def test_watch_rejects_bad_input(forces) -> None:
     from django.core.exceptions import ValidationError
 

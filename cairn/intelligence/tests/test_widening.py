@@ -1,0 +1,46 @@
+"""A report an edit lets more people read tells them what it meets, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from cairn.accounts.choices import Role
+from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.intelligence import services
+from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(author, text: str, level: str = "shared"):
+    phone = SubjectInput(kind="phone", value="07700 900461", role="user")
+    data = ReportInput(
+        text=text,
+        source_evaluation="2",
+        intelligence_assessment="B",
+        handling_code="P",
+        dissemination=level,
+        subjects=[phone],
+    )
+    return services.report_submit(actor=author, data=data)
+
+
+def test_an_edit_that_widens_a_report_tells_the_other_side_of_its_hits_once(
+    django_capture_on_commit_callbacks,
+) -> None:
+    alder = UserFactory(organisation=OrganisationFactory(code="alder"), roles=[Role.OFFICER])
+    bracken = UserFactory(organisation=OrganisationFactory(code="bracken"), roles=[Role.OFFICER])
+    with django_capture_on_commit_callbacks(execute=True):
+        secret = submit(alder, "Informant: 07700 900461.", level="confidential")
+        submit(bracken, "Advert 07700 900461.")
+    # Bracken may not know the confidential report exists: told nothing yet.
+    assert not Notification.objects.filter(recipient=bracken).exists()
+
+    for text in ("Informant says 07700 900461.", "Informant said 07700 900461."):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.report_edit(
+                actor=alder, report=secret, changes={"text": text, "dissemination": "shared"}, reason="cleared"
+            )
+    [told] = Notification.objects.filter(recipient=bracken)
+    assert secret.reference in told.text and told.link == f"/intelligence/{secret.pk}/"
