@@ -31,6 +31,7 @@ from django.utils import timezone
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
 from cairn.accounts.models import SharingGroup, User
+from cairn.entities.choices import Property
 from cairn.entities.models import Entity, Statement
 from cairn.intelligence.choices import AccessRequestStatus, Dissemination, ReviewState
 from cairn.intelligence.models import AccessRequest, IntelligenceReport, ReportRevision
@@ -119,6 +120,12 @@ def _flag_q_for(user_id: int, org_id: int, prefix: str = "") -> Q:
         & Q(**{f"{prefix}dissemination": Dissemination.RESTRICTED})
         & ~Q(**{f"{prefix}review_state": ReviewState.AWAITING})
     )
+
+
+def subject_kind_q(kind: str, prefix: str = "") -> Q:
+    """Reports with a subject of this entity kind (a phone, a vehicle). A filter, not a grant, as ``naming_q``."""
+    naming = Statement.unscoped_objects.filter(prop=Property.SUBJECT, entity__kind=kind).values("report_id")
+    return Q(**{f"{prefix}pk__in": naming})
 
 
 def naming_q(prop: str, value_normalised: str, prefix: str = "") -> Q:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ class ReportRefOut(Schema):
     id: int
     reference: str
     organisation: str
+    created_at: datetime
 
 
 class HitOut(Schema):
@@ -45,6 +47,7 @@ class FlagHitOut(Schema):
     organisation: str
     organisation_code: str
     contact_point: str
+    created_at: datetime
     exploitation_types: list[str]
 
 
@@ -106,6 +109,7 @@ def search_api(
     source_evaluation: str = "",
     intelligence_assessment: str = "",
     premises_type: str = "",
+    entity_type: str = "",
     page: str = "1",
     reason: str = "",
 ) -> Any:
@@ -124,6 +128,7 @@ def search_api(
         "source_evaluation": source_evaluation,
         "intelligence_assessment": intelligence_assessment,
         "premises_type": premises_type,
+        "entity_type": entity_type,
     }
     try:
         result = search(

@@ -16,13 +16,14 @@ from datetime import date
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet
+from psycopg.errors import QueryCanceled
 from rapidfuzz import fuzz, process
 
 from cairn.access import intelligence as policy
 from cairn.accounts.models import Organisation, User
-from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
+from cairn.entities.choices import SELECTOR_ENTITY_KIND, EntityKind, Property
 from cairn.entities.models import Statement
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_tokens, normalise
 from cairn.search import vocabulary
@@ -42,6 +43,7 @@ FLAG_THRESHOLD = 0.75
 SEARCH_TIMEOUT_MS = 3000
 PAGE_SIZE = 20
 MAX_TEXT_RESULTS = 1000
+PERSON_LIMIT = 100  # people a person search keeps, best first
 
 
 class SearchInputError(ValueError):
@@ -57,6 +59,7 @@ class Filters:
     source_evaluation: str = ""
     intelligence_assessment: str = ""
     premises_type: str = ""  # reports that name a place of this type
+    entity_type: str = ""  # reports with a subject of this kind (EntityKind)
 
     def q(self, prefix: str = "") -> Q:
         q = Q()
@@ -76,6 +79,8 @@ class Filters:
             q &= Q(**{f"{prefix}intelligence_assessment": self.intelligence_assessment})
         if self.premises_type:
             q &= policy.naming_q(Property.PREMISES_TYPE, self.premises_type, prefix)
+        if self.entity_type:
+            q &= policy.subject_kind_q(self.entity_type, prefix)
         return q
 
 
@@ -659,36 +664,66 @@ def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]
     """Counts over ``rows``, the matching reports the searcher may read, and nothing else."""
     orgs = Counter(r["organisation__name"] for r in rows)
     kinds = Counter(t for r in rows for t in r["exploitation_types"])
-    premises: list[tuple[str, int]] = []
+    counted: dict[str, list[tuple[str, int]]] = {"premises type": [], "entity type": []}
     if rows:
         # The ids as one array literal: a thousand placeholders, or a list adapted by the driver, cost
         # more than the query (2-6 ms against 1 ms for 1,000 reports). A report naming two car washes
-        # counts once under "Car wash".
+        # counts once under "Car wash", one with two phones once under "Phone".
         ids = "{" + ",".join(str(int(r["id"])) for r in rows) + "}"
         with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT value, count(DISTINCT report_id) AS n FROM "{Statement._meta.db_table}" '  # noqa: S608
-                "WHERE prop = %s AND report_id = ANY(%s::bigint[]) GROUP BY value ORDER BY n DESC, value",
-                [Property.PREMISES_TYPE, ids],
-            )
-            premises = [(value, n) for value, n in cursor.fetchall()]
-    return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common(), "premises type": premises}
+            cursor.execute(_FACET_SQL, [Property.PREMISES_TYPE, ids, Property.SUBJECT, ids])
+            for facet, value, n in cursor.fetchall():
+                counted[facet].append((EntityKind(value).label if facet == "entity type" else value, n))
+    return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common(), **counted}
+
+
+def _facet_sql() -> str:
+    from cairn.entities.models import Entity
+
+    s, e = Statement._meta.db_table, Entity._meta.db_table
+    return (
+        f"(SELECT 'premises type' AS facet, value, count(DISTINCT report_id) AS n FROM \"{s}\" "  # noqa: S608
+        "WHERE prop = %s AND report_id = ANY(%s::bigint[]) GROUP BY value ORDER BY n DESC, value) "
+        f"UNION ALL (SELECT 'entity type', e.kind, count(DISTINCT st.report_id) AS n FROM \"{s}\" st "
+        f'JOIN "{e}" e ON e.id = st.entity_id WHERE st.prop = %s AND st.report_id = ANY(%s::bigint[]) '
+        "GROUP BY e.kind ORDER BY n DESC, e.kind)"
+    )
+
+
+_FACET_SQL = _facet_sql()
 
 
 def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
     orgs: Counter[str] = Counter()
     per_kind: dict[str, int] = defaultdict(int)
     for h in hits:
-        per_kind[h.kind] += 1
+        per_kind[EntityKind(h.kind).label] += 1
         for r in h.reports:
             orgs[r.organisation] += 1
     return {"organisation": orgs.most_common(), "entity type": sorted(per_kind.items())}
 
 
+def _reports_table() -> str:
+    from cairn.intelligence.models import IntelligenceReport
+
+    return f'"{IntelligenceReport._meta.db_table}"'
+
+
+_REPORTS = _reports_table()
+
+
 def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
     """The first correction whose search, under the searcher's rule and filters, finds a report."""
-    readable = policy.reports_visible_to(actor).filter((filters or Filters()).q())
-    for candidate in vocabulary.corrections(text):
+    filters = filters or Filters()
+    readable = policy.reports_visible_to(actor).filter(filters.q())
+    # Spellings are chosen among the words of reports the searcher may read (with the filters), so
+    # what is offered, or not, says nothing of reports hidden from them.
+    rule_sql, rule_params = policy.report_rule_sql(actor, filters.q() or None)
+    uses = (
+        f'EXISTS (SELECT 1 FROM {_REPORTS} WHERE {_REPORTS}."search_vector" @@ '  # noqa: S608
+        f"plainto_tsquery('english', c.word) AND {rule_sql})"
+    )
+    for candidate in vocabulary.corrections(text, (uses, rule_params)):
         # Whether any report matches, not which: the search the searcher then runs ranks them.
         query = SearchQuery(candidate, search_type="websearch", config="english")
         if candidate != text.lower() and readable.filter(search_vector=query).exists():
@@ -717,7 +752,40 @@ def search(
     dob_text, year_range = parse_dob(dob)
     if page < 1:
         raise SearchInputError("Pages start at 1.")
+    kind = kind or QueryKind.AUTO
+    if kind not in QueryKind.values:
+        raise SearchInputError(f"Search for {', '.join(QueryKind.values)}; '{kind[:20]}' is not one of them.")
     kind_found, selector, normalised = understand(text, kind)
+    try:
+        result = _search(
+            actor, text, kind, kind_found, selector, normalised, dob_text, year_range, nationality, filters, page
+        )
+    except OperationalError as exc:
+        # The statement timeout below cancelled it: say so, as for any other search that cannot run.
+        if not isinstance(exc.__cause__, QueryCanceled):
+            raise
+        raise SearchInputError(
+            "That search took too long and was stopped. Add words, a date of birth or a filter, and try again."
+        ) from exc
+    result.page = page
+    if page > result.pages:
+        result.message = f"There are only {result.pages} page(s) of results."
+    return result
+
+
+def _search(
+    actor: User,
+    text: str,
+    kind: str,
+    kind_found: str,
+    selector: str,
+    normalised: str,
+    dob_text: str,
+    year_range: tuple[int, int] | None,
+    nationality: str,
+    filters: Filters | None,
+    page: int,
+) -> Result:
     with transaction.atomic(), connection.cursor() as cursor:
         # A search never holds a connection for long, whatever was typed.
         cursor.execute(f"SET LOCAL statement_timeout = {SEARCH_TIMEOUT_MS}")
@@ -730,10 +798,12 @@ def search(
                 year_range=year_range,
                 nationality=nationality,
                 filters=filters,
-                limit=100,
+                limit=PERSON_LIMIT,
             )
             if hits or flags or kind != QueryKind.AUTO:
                 result = Result(text, kind_found, "a person's name", normalised, flags=flags, total=len(hits))
+                # The best PERSON_LIMIT people are kept: there may be more.
+                result.total_is_capped = len(hits) >= PERSON_LIMIT
                 result.facets = _hit_facets(hits)
                 result.pages = max(1, -(-len(hits) // PAGE_SIZE))
                 result.hits = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -758,7 +828,4 @@ def search(
             result.pages = max(1, -(-total // PAGE_SIZE))
             if not total:
                 result.did_you_mean = _did_you_mean(actor, text, filters)
-    result.page = page
-    if page > result.pages:
-        result.message = f"There are only {result.pages} page(s) of results."
     return result

@@ -18,7 +18,7 @@ from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.core.reasons import current_reason, reason_required
-from cairn.entities.choices import PremisesType
+from cairn.entities.choices import EntityKind, PremisesType
 from cairn.intelligence.choices import ExploitationType, IntelligenceAssessment, SourceEvaluation
 from cairn.search import services
 from cairn.search.choices import QueryKind
@@ -55,6 +55,9 @@ def filters_from(params: Any) -> Filters:
     premises = params.get("premises_type", "")
     if premises and premises not in PremisesType.values:
         raise SearchInputError("Choose a premises type from the list.")
+    entity_type = params.get("entity_type", "")
+    if entity_type and entity_type not in EntityKind.values:
+        raise SearchInputError("Choose a kind of subject from the list.")
     filters = Filters(
         organisation=(params.get("organisation") or "")[:40],
         date_from=_date(params.get("date_from", ""), "'from'"),
@@ -63,6 +66,7 @@ def filters_from(params: Any) -> Filters:
         source_evaluation=source,
         intelligence_assessment=assessment,
         premises_type=premises,
+        entity_type=entity_type,
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise SearchInputError("The 'from' date is after the 'to' date.")
@@ -87,6 +91,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "kinds": QueryKind.choices,
         "exploitation_types": ExploitationType.choices,
         "premises_types": PremisesType.choices,
+        "entity_types": EntityKind.choices,
         "organisations": Organisation.objects.filter(is_active=True).order_by("name"),
         "sources": SourceEvaluation.choices,
         "assessments": IntelligenceAssessment.choices,

@@ -548,3 +548,85 @@ def test_did_you_mean_ranks_by_edits_then_by_how_many_reports_use_a_spelling(for
     assert vocabulary.corrections("htoel")[0] == "hotel"
     # 'ofxor' and 'oxford' are both one edit from 'ofxord': the spelling two reports use comes first.
     assert vocabulary.corrections("ofxord")[:2] == ["oxford", "ofxor"]
+
+
+def test_did_you_mean_is_the_same_whatever_hidden_reports_write(forces) -> None:
+    """Whether a slip is corrected must not depend on a hidden report using the slip as written."""
+    from cairn.search import vocabulary
+
+    report(forces["bracken"], "Two women were kept at the hotel by the station.")
+    vocabulary.rebuild()
+    assert search(actor=forces["alder"], query="hotle station").did_you_mean == "hotel station"
+    # A confidential report happens to write 'hotle': Alder is offered the same correction.
+    report(forces["calder"], "Source mistyped: the hotle by the station.", level="confidential")
+    vocabulary.rebuild()
+    assert search(actor=forces["alder"], query="hotle station").did_you_mean == "hotel station"
+    # Nor is a spelling only hidden reports use offered, or counted as a word Alder may read.
+    report(forces["calder"], "Payments went through Skelmorlie Quarry.", level="confidential")
+    vocabulary.rebuild()
+    assert search(actor=forces["alder"], query="skelmorly").did_you_mean == ""
+
+
+def test_a_search_stopped_by_its_time_limit_says_so(forces, monkeypatch) -> None:
+    """The statement timeout is real (PostgreSQL cancels the query); the page and the API explain it."""
+    from django.db import connection
+
+    def slow_search_text(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+        raise AssertionError("the time limit should have stopped it")
+
+    monkeypatch.setattr(selectors, "SEARCH_TIMEOUT_MS", 200)
+    monkeypatch.setattr(selectors, "search_text", slow_search_text)
+    with pytest.raises(SearchInputError, match="took too long"):
+        search(actor=forces["alder"], query="minibus dawn", kind="text")
+    client = verified_client(forces["alder"], reason="Op Lantern 10")
+    page = client.get(reverse("search:search"), {"q": "minibus dawn", "kind": "text"})
+    assert page.status_code == 200 and "took too long" in page.content.decode()
+    api = client.get("/api/v1/search", {"q": "minibus dawn", "kind": "text", "reason": "Op Lantern 10"})
+    assert api.status_code == 422 and "took too long" in api.json()["message"]
+
+
+def test_an_unknown_kind_of_search_is_refused_plainly(forces) -> None:
+    client = verified_client(forces["alder"], reason="Op Lantern 11")
+    page = client.get(reverse("search:search"), {"q": "Ana Popescu", "kind": "telepathy"})
+    assert page.status_code == 200 and "is not one of them" in page.content.decode()
+    api = client.get("/api/v1/search", {"q": "Ana Popescu", "kind": "telepathy", "reason": "Op Lantern 11"})
+    assert api.status_code == 422 and "telepathy" in api.json()["message"]
+
+
+def test_an_entity_type_filter_and_facet_count_only_readable_reports(forces) -> None:
+    from cairn.search.selectors import Filters
+
+    vehicle = SubjectInput(kind="vrm", value="AB12 CDE", role="user")
+    with_van = report(forces["alder"], "A minibus collected workers at dawn.", vehicle)
+    on_foot = report(forces["bracken"], "Workers walked to the farm at dawn.", person("Ana Popescu"))
+    report(forces["calder"], "The minibus took workers at dawn.", vehicle, level="restricted")
+
+    everything = search(actor=forces["bracken"], query="workers dawn", kind="text")
+    assert sorted(everything.facets["entity type"]) == [("Person", 1), ("Vehicle", 1)]
+    vans = search(actor=forces["bracken"], query="workers dawn", kind="text", filters=Filters(entity_type="vehicle"))
+    assert [r.id for r in vans.reports] == [with_van.pk]
+
+    client = verified_client(forces["bracken"], reason="Op Lantern 12")
+    page = client.get(reverse("search:search"), {"q": "workers dawn", "kind": "text", "entity_type": "person"})
+    assert on_foot.reference in page.content.decode() and with_van.reference not in page.content.decode()
+    api = client.get(
+        "/api/v1/search", {"q": "workers dawn", "kind": "text", "entity_type": "vehicle", "reason": "Op Lantern 12"}
+    ).json()
+    assert [r["id"] for r in api["reports"]] == [with_van.pk] and api["reports"][0]["created_at"]
+    bad = client.get("/api/v1/search", {"q": "workers dawn", "entity_type": "unicorn", "reason": "Op Lantern 12"})
+    assert bad.status_code == 422 and "kind of subject" in bad.json()["message"]
+
+
+def test_the_api_gives_the_dates_the_page_shows_and_says_when_people_are_capped(forces, monkeypatch) -> None:
+    restricted = report(forces["calder"], "Ilir Berisha at the flat.", person("Ilir Berisha"), level="restricted")
+    for place in ("farm", "port", "hotel"):
+        report(forces["bracken"], f"Ilir Berisha at the {place}.", person("Ilir Berisha"))
+    monkeypatch.setattr(selectors, "PERSON_LIMIT", 2)
+    client = verified_client(forces["alder"], reason="Op Lantern 13")
+    body = client.get("/api/v1/search", {"q": "Ilir Berisha", "reason": "Op Lantern 13"}).json()
+    assert body["total"] == 2 and body["total_is_capped"] is True
+    assert all(r["created_at"] for h in body["hits"] for r in h["reports"])
+    [flag] = body["flags"]
+    assert flag["report_id"] == restricted.pk and flag["created_at"].startswith(str(restricted.created_at.year))
