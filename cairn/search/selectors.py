@@ -716,8 +716,8 @@ def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
     """The first correction whose search, under the searcher's rule and filters, finds a report."""
     filters = filters or Filters()
     readable = policy.reports_visible_to(actor).filter(filters.q())
-    # Spellings are chosen among the words of reports the searcher may read (with the filters), so
-    # what is offered, or not, says nothing of reports hidden from them.
+    # Which words are corrected is decided by the reports the searcher may read (with the filters),
+    # so a hidden report that writes the slip as typed changes nothing they see.
     rule_sql, rule_params = policy.report_rule_sql(actor, filters.q() or None)
     uses = (
         f'EXISTS (SELECT 1 FROM {_REPORTS} WHERE {_REPORTS}."search_vector" @@ '  # noqa: S608

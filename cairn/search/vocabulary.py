@@ -88,10 +88,10 @@ def corrections(text: str, readable: tuple[str, list[Any]] | None = None) -> lis
     """Whole queries to try, best first: each word no readable report uses replaced by close spellings of it.
 
     ``readable`` is an SQL test of a word ``c.word`` ("some report the searcher may read, with their
-    filters, uses it"; ``cairn.search.selectors`` builds it from the access policy) and its parameters.
-    Which words are corrected and which spellings are offered then depend only on reports the searcher
-    may read, never on words that only hidden reports use. Without it (a tool's view), a word is
-    readable if the vocabulary holds it.
+    filters, uses it"; ``cairn.search.selectors`` builds it from the access policy) and its
+    parameters. Which of the query's words are corrected then depends only on reports the searcher
+    may read: a hidden report that writes the slip as typed does not stop its correction. Without it
+    (a tool's view), a word the vocabulary holds is left as typed.
 
     Only candidates: ``cairn.search.selectors.search`` offers one only if it finds reports the
     searcher may read.
@@ -99,44 +99,48 @@ def corrections(text: str, readable: tuple[str, list[Any]] | None = None) -> lis
     if not _PLAIN.fullmatch(text.strip()):
         return []
     words = text.lower().split()
-    table = SearchWord._meta.db_table
-    test, test_params = readable or (f'EXISTS (SELECT 1 FROM "{table}" v WHERE v.word = c.word)', [])  # noqa: S608
-    # A stop word ('the') is in no report's search terms, and is never the slip.
-    test = f"(numnode(plainto_tsquery('english', c.word)) = 0 OR {test})"
     options: list[list[tuple[str, float]]] = []
+    table = SearchWord._meta.db_table
     with connection.cursor() as cursor:
-        # The query's words that readable reports use, and the wider trigram net for this transaction
-        # (set_config(..., true) is SET LOCAL; the search's last statements, which follow, use no
-        # trigrams), in one round trip.
+        # The known words, and the wider trigram net for this transaction (set_config(..., true) is
+        # SET LOCAL; the search's last statements, which follow, use no trigrams), in one round trip.
         cursor.execute(
-            f"SELECT ARRAY(SELECT c.word FROM unnest(%s::text[]) AS c(word) WHERE {test}), "  # noqa: S608
+            f'SELECT ARRAY(SELECT word FROM "{table}" WHERE word = ANY(%s)), '  # noqa: S608
             "set_config('pg_trgm.similarity_threshold', %s, true)",
-            [words, *test_params, str(_NET)],
+            [words, str(_NET)],
         )
         known = set(cursor.fetchone()[0])  # type: ignore[index]
+        if known and readable is not None:
+            # Of those, the ones a report the searcher may read uses (a stop word, in no report's search
+            # terms, counts as read). Only known words need asking: an unknown word is in no report.
+            test, params = readable
+            cursor.execute(
+                "SELECT ARRAY(SELECT c.word FROM unnest(%s::text[]) AS c(word) WHERE "  # noqa: S608
+                f"numnode(plainto_tsquery('english', c.word)) = 0 OR {test})",
+                [sorted(known), *params],
+            )
+            known = set(cursor.fetchone()[0])  # type: ignore[index]
         for word in words:
             if word in known or len(word) < 3:
                 options.append([(word, 1.0)])
                 continue
-            # The trigram neighbours, and every spelling one edit away looked up as it is (a slip in a
-            # short word can leave too few trigrams: 'htoel' shares two of ten with 'hotel'); of those,
-            # the ones readable reports use.
+            # The trigram neighbours, and every spelling one edit away looked up as it is: a slip in a
+            # short word can leave too few trigrams ('htoel' shares two of ten with 'hotel').
             cursor.execute(
-                "SELECT c.word, c.s, c.documents FROM ("  # noqa: S608
-                f'(SELECT word, similarity(word, %s) AS s, documents FROM "{table}" '
+                f'(SELECT word, similarity(word, %s) AS s, documents FROM "{table}" '  # noqa: S608
                 "WHERE word %% %s ORDER BY s DESC, word LIMIT %s) "
-                f'UNION SELECT word, 0.0, documents FROM "{table}" WHERE word = ANY(%s)) c WHERE {test}',
-                [word, word, _POOL, sorted(_one_edit(word)), *test_params],
+                f'UNION SELECT word, 0.0, documents FROM "{table}" WHERE word = ANY(%s)',
+                [word, word, _POOL, sorted(_one_edit(word))],
             )
             pool = {w: (w, float(s), n) for w, s, n in sorted(cursor.fetchall(), key=lambda r: r[1])}.values()
             # Fewest edits first; then the spelling most reports use; then the most trigrams shared.
-            ranked = sorted((DamerauLevenshtein.distance(word, w), -n, -s, w) for w, s, n in pool)
+            ranked = sorted((DamerauLevenshtein.distance(word, w), -n, -s, w) for w, s, n in pool if w != word)
             close = [(w, 1.0 - e / max(len(word), 1)) for e, _, _, w in ranked if e <= _MAX_EDITS][:_CLOSE]
             if not close:
                 return []
             options.append(close)
     if all(len(o) == 1 and o[0][1] == 1.0 for o in options):
-        return []  # every word is readable: nothing to correct
+        return []  # every word is read as typed: nothing to correct
     combos = sorted(itertools.product(*options), key=lambda c: -sum(s for _, s in c))
     return [" ".join(w for w, _ in combo) for combo in combos[:_TRIES]]
 
