@@ -142,6 +142,13 @@ def record_search(request: HttpRequest, user: User, result: Any, *, api: bool = 
             "page": result.page,
             "api": api,
             "did_you_mean": result.did_you_mean,
+            # Whose intelligence the page shown returned or flagged, so an organisation's auditors can
+            # find who searched its holdings.
+            "holders": sorted(
+                {r.organisation for h in result.hits for r in h.reports}
+                | {r.organisation for r in result.reports}
+                | {f.organisation for f in result.flags}
+            ),
         },
     )
 

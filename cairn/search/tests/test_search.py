@@ -615,6 +615,7 @@ def test_an_entity_type_filter_and_facet_count_only_readable_reports(forces) -> 
         "/api/v1/search", {"q": "workers dawn", "kind": "text", "entity_type": "vehicle", "reason": "Op Lantern 12"}
     ).json()
     assert [r["id"] for r in api["reports"]] == [with_van.pk] and api["reports"][0]["created_at"]
+    assert AuditEntry.objects.filter(action="search").latest("id").detail["holders"] == [with_van.organisation.name]
     bad = client.get("/api/v1/search", {"q": "workers dawn", "entity_type": "unicorn", "reason": "Op Lantern 12"})
     assert bad.status_code == 422 and "kind of subject" in bad.json()["message"]
 
