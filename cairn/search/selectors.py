@@ -9,6 +9,7 @@ may see. Restricted matches become flags; confidential ones do not exist.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -599,7 +600,13 @@ _SELECTOR_SQL = _selector_sql()
 
 
 def search_text(
-    *, actor: User | None, text: str, filters: Filters | None = None, page: int = 1, unrestricted: bool = False
+    *,
+    actor: User | None,
+    text: str,
+    filters: Filters | None = None,
+    page: int = 1,
+    unrestricted: bool = False,
+    deadline: float | None = None,
 ) -> tuple[list[ReportRef], int, bool, dict[str, list[tuple[str, int]]]]:
     """Reports the searcher may read whose words match, best first.
 
@@ -616,7 +623,7 @@ def search_text(
     query = SearchQuery(text, search_type="websearch", config="english")
     base = policy.unrestricted_for_benchmark(IntelligenceReport) if unrestricted else policy.reports_visible_to(actor)
     matching = base.filter(search_vector=query).filter(filters.q())
-    rows = _newest_matches(base, matching, query)
+    rows = _newest_matches(base, matching, query, deadline)
     capped = len(rows) > MAX_TEXT_RESULTS
     rows = rows[:MAX_TEXT_RESULTS]
     facets = _facets(rows)
@@ -636,7 +643,9 @@ _TEXT_FIELDS = ("id", "reference", "created_at", "organisation__name", "exploita
 TEXT_WINDOW = 32_000
 
 
-def _newest_matches(base: QuerySet[Any], matching: QuerySet[Any], query: SearchQuery) -> list[dict[str, Any]]:
+def _newest_matches(
+    base: QuerySet[Any], matching: QuerySet[Any], query: SearchQuery, deadline: float | None = None
+) -> list[dict[str, Any]]:
     """Up to ``MAX_TEXT_RESULTS + 1`` matching reports, newest (highest id) first, each ranked.
 
     Read window by window from the newest ids back, each window sized by how dense the
@@ -653,6 +662,7 @@ def _newest_matches(base: QuerySet[Any], matching: QuerySet[Any], query: SearchQ
     while True:
         lower = newest - width
         window = ranked.filter(id__gt=lower) if lower > 0 else ranked
+        _within(deadline)  # each wider window gets what is left of the search's time, not its own
         rows = list(window[: MAX_TEXT_RESULTS + 1])
         if len(rows) > MAX_TEXT_RESULTS or lower <= 0:
             return rows
@@ -712,9 +722,32 @@ def _reports_table() -> str:
 _REPORTS = _reports_table()
 
 
-def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
-    """The first correction whose search, under the searcher's rule and filters, finds a report."""
-    filters = filters or Filters()
+def _within(deadline: float | None) -> None:
+    """Give the next statement only what is left of the search's time (at least 1 ms, then cancelled)."""
+    if deadline is not None:
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {left}")
+
+
+def _did_you_mean(actor: User, text: str, filters: Filters | None, deadline: float | None = None) -> str:
+    """The first correction whose search, under the searcher's rule and filters, finds a report.
+
+    A nicety, not the search: if the search's time runs out while looking, nothing is offered.
+    """
+    if deadline is not None and time.monotonic() >= deadline:
+        return ""
+    try:
+        with transaction.atomic():  # a savepoint: a cancelled statement leaves the search's transaction usable
+            _within(deadline)
+            return _first_correction(actor, text, filters or Filters(), deadline)
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, QueryCanceled):
+            raise
+        return ""
+
+
+def _first_correction(actor: User, text: str, filters: Filters, deadline: float | None) -> str:
     readable = policy.reports_visible_to(actor).filter(filters.q())
     # Which words are corrected is decided by the reports the searcher may read (with the filters),
     # so a hidden report that writes the slip as typed changes nothing they see.
@@ -726,7 +759,10 @@ def _did_you_mean(actor: User, text: str, filters: Filters | None) -> str:
     for candidate in vocabulary.corrections(text, (uses, rule_params)):
         # Whether any report matches, not which: the search the searcher then runs ranks them.
         query = SearchQuery(candidate, search_type="websearch", config="english")
-        if candidate != text.lower() and readable.filter(search_vector=query).exists():
+        if candidate == text.lower():
+            continue
+        _within(deadline)
+        if readable.filter(search_vector=query).exists():
             return candidate
     return ""
 
@@ -786,6 +822,8 @@ def _search(
     filters: Filters | None,
     page: int,
 ) -> Result:
+    # The whole search's time: a statement that follows others gets what is left of it.
+    deadline = time.monotonic() + SEARCH_TIMEOUT_MS / 1000
     with transaction.atomic(), connection.cursor() as cursor:
         # A search never holds a connection for long, whatever was typed.
         cursor.execute(f"SET LOCAL statement_timeout = {SEARCH_TIMEOUT_MS}")
@@ -814,7 +852,9 @@ def _search(
             result = Result(text, kind_found, label, normalised, hits=hits, flags=flags, total=len(hits))
             result.facets = _hit_facets(hits)
         if result is None:
-            refs, total, capped, facets = search_text(actor=actor, text=text, filters=filters, page=page)
+            refs, total, capped, facets = search_text(
+                actor=actor, text=text, filters=filters, page=page, deadline=deadline
+            )
             result = Result(
                 text,
                 QueryKind.TEXT,
@@ -827,5 +867,5 @@ def _search(
             )
             result.pages = max(1, -(-total // PAGE_SIZE))
             if not total:
-                result.did_you_mean = _did_you_mean(actor, text, filters)
+                result.did_you_mean = _did_you_mean(actor, text, filters, deadline)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cairn.accounts.choices import OrganisationKind, Role
@@ -631,3 +632,33 @@ def test_the_api_gives_the_dates_the_page_shows_and_says_when_people_are_capped(
     assert all(r["created_at"] for h in body["hits"] for r in h["reports"])
     [flag] = body["flags"]
     assert flag["report_id"] == restricted.pk and flag["created_at"].startswith(str(restricted.created_at.year))
+
+
+def test_did_you_mean_gives_up_quietly_when_the_searchs_time_is_spent(forces, monkeypatch) -> None:
+    """Each statement gets what is left of the search's three seconds, not three seconds of its own."""
+    import time
+
+    from django.db import connection, transaction
+
+    from cairn.search import vocabulary
+
+    with CaptureQueriesContext(connection) as spent:
+        assert selectors._did_you_mean(forces["alder"], "brothles port", None, time.monotonic() - 1) == ""
+    assert len(spent) == 0
+
+    finished = []
+
+    def slow_corrections(text, readable=None):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+        finished.append(text)  # reached only if PostgreSQL let the statement run its two seconds
+        return ["brothels port"]
+
+    monkeypatch.setattr(vocabulary, "corrections", slow_corrections)
+    with transaction.atomic():
+        assert selectors._did_you_mean(forces["alder"], "brothles port", None, time.monotonic() + 0.3) == ""
+        assert finished == []
+        # The search's own transaction is still usable after the cancelled statement.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
