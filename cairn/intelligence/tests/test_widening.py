@@ -5,25 +5,16 @@ from __future__ import annotations
 import pytest
 
 from cairn.accounts.choices import Role
-from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.core.testing import OrganisationFactory, UserFactory, submit_report
 from cairn.intelligence import services
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 
 def submit(author, text: str, level: str = "shared"):
-    phone = SubjectInput(kind="phone", value="07700 900461", role="user")
-    data = ReportInput(
-        text=text,
-        source_evaluation="2",
-        intelligence_assessment="B",
-        handling_code="P",
-        dissemination=level,
-        subjects=[phone],
-    )
-    return services.report_submit(actor=author, data=data)
+    return submit_report(author, SubjectInput(kind="phone", value="07700 900461", role="user"), text=text, level=level)
 
 
 def test_an_edit_that_widens_a_report_tells_the_other_side_of_its_hits_once(
