@@ -5,13 +5,18 @@ than the reports behind it. A proposal is shown only to an analyst who may
 read both records in full (so a user who can see neither side — or only one —
 never learns the proposal exists); a correlation shows the other report in
 full, as a flag, or not at all, exactly as the report itself would.
+
+A record is read "in full" when every report stating something about it may be
+read. A sanitised version reuses the original's person, so reading the version
+alone is not enough: the model scored the original's facts, and a proposal's
+explanation would show them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cairn.access import intelligence as rule
 from cairn.access.capabilities import Capability
@@ -31,15 +36,19 @@ def may_link(user: Any) -> bool:
     )
 
 
-def _readable(user: Any, column: str) -> Exists:
-    return Exists(rule.statements_visible_to(user).filter(entity_id=OuterRef(column)))
+def _read_in_full(user: Any, column: str) -> Q:
+    """The record in ``column`` has a statement the user may read, and none in a report they may not."""
+    about = Statement.unscoped_objects.filter(entity_id=OuterRef(column))
+    return Q(Exists(about.filter(rule.report_q(user, "report__")))) & ~Q(
+        Exists(about.exclude(rule.report_q(user, "report__")))
+    )
 
 
 def proposals_visible_to(user: Any) -> QuerySet[MatchProposal]:
     """Proposals whose two records the analyst may both read in full."""
     if not may_link(user):
         return MatchProposal.unscoped_objects.none()
-    return MatchProposal.unscoped_objects.filter(_readable(user, "left_id"), _readable(user, "right_id"))
+    return MatchProposal.unscoped_objects.filter(_read_in_full(user, "left_id"), _read_in_full(user, "right_id"))
 
 
 def judgements_visible_to(user: Any) -> QuerySet[Judgement]:
@@ -56,6 +65,14 @@ def readable_entity_ids(user: Any, entity_ids: set[int] | list[int]) -> set[int]
         .values_list("entity_id", flat=True)
         .distinct()
     )
+
+
+def fully_readable_entity_ids(user: Any, entity_ids: set[int] | list[int]) -> set[int]:
+    """Which of these entities the user may read in full: every report stating something about them."""
+    if not entity_ids:
+        return set()
+    found = Entity.unscoped_objects.filter(_read_in_full(user, "pk"), pk__in=list(entity_ids))
+    return set(found.values_list("pk", flat=True))
 
 
 def statements_about(user: Any, entity_ids: set[int] | list[int]) -> QuerySet[Statement]:

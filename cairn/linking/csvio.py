@@ -177,14 +177,22 @@ def atomic_output(target: Path) -> Iterator[Path]:
         raise CsvError(f"{target} is a directory; give a file name for --out")
     if not target.parent.is_dir():
         raise CsvError(f"the folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as exc:  # a read-only or full folder: the user's to fix, not a traceback
+        raise CsvError(
+            f"cannot write in {target.parent}: {exc.strerror or exc}; give --out a folder you may write"
+        ) from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
     try:
         yield Path(tmp)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise CsvError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

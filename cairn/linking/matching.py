@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from cairn.entities.choices import EntityKind, Property
 from cairn.entities.models import Statement
@@ -85,8 +86,14 @@ def _records(names: list[dict[str, Any]]) -> list[PersonRecord]:
 _FIELDS = ("entity_id", "report_id", "report__organisation_id", "name", "birth_date", "nationality")
 
 
+def _names() -> QuerySet[PersonName]:
+    # A sanitised version names the original's person (the same entity) with fewer facts: the
+    # original's row is that person's record, so the entity is scored once, from one report.
+    return PersonName.unscoped_objects.filter(report__sanitised_from__isnull=True)
+
+
 def records_for_reports(report_ids: list[int]) -> list[PersonRecord]:
-    return _records(list(PersonName.unscoped_objects.filter(report_id__in=report_ids).values(*_FIELDS)))
+    return _records(list(_names().filter(report_id__in=report_ids).values(*_FIELDS)))
 
 
 def all_records(chunk: int = 20_000) -> Iterator[list[PersonRecord]]:
@@ -94,9 +101,7 @@ def all_records(chunk: int = 20_000) -> Iterator[list[PersonRecord]]:
     last = 0
     while True:
         names = list(
-            PersonName.unscoped_objects.filter(statement_id__gt=last)
-            .order_by("statement_id")
-            .values("statement_id", *_FIELDS)[:chunk]
+            _names().filter(statement_id__gt=last).order_by("statement_id").values("statement_id", *_FIELDS)[:chunk]
         )
         if not names:
             return
@@ -144,7 +149,7 @@ def candidates_for(record: PersonRecord) -> list[PersonRecord]:
     ids.discard(record.entity_id)
     if not ids:
         return []
-    return _records(list(PersonName.unscoped_objects.filter(entity_id__in=ids).values(*_FIELDS)))
+    return _records(list(_names().filter(entity_id__in=ids).values(*_FIELDS)))
 
 
 def features_of(record: PersonRecord) -> Any:
@@ -177,4 +182,4 @@ def match_record(record: PersonRecord) -> list[tuple[int, int, float, float, lis
 
 
 def record_count() -> int:
-    return PersonName.unscoped_objects.count()
+    return _names().count()

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,13 +54,23 @@ def record_hits(report_ids: list[int]) -> int:
     if not report_ids:
         return 0
     pairs = _new_pairs(report_ids)
-    hits = list(
-        Hit.unscoped_objects.filter(Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids))
-        .filter(Q(report_side_told=False) | Q(other_side_told=False))
-        .select_related("entity")
-    )
-    if not pairs and not hits:
-        return 0
+    with transaction.atomic():
+        # Locked until the told flags commit, so two rounds at once (a report saved while it is
+        # released) never both tell of one hit; a hit another round holds is that round's to tell.
+        hits = list(
+            Hit.unscoped_objects.filter(Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids))
+            .filter(Q(report_side_told=False) | Q(other_side_told=False))
+            .select_related("entity")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+        )
+        if not pairs and not hits:
+            return 0
+        return _tell_hits(hits)
+
+
+def _tell_hits(hits: list[Hit]) -> int:
+    """Tell each untold side of these (locked) hits what the rule lets it see; mark it told."""
     ids = {h.report_id for h in hits} | {h.other_report_id for h in hits}
     reports = {
         r.pk: r
@@ -86,10 +96,9 @@ def record_hits(report_ids: list[int]) -> int:
         if not hit.other_side_told and (row := _tell(theirs, mine, hit.entity, seen)):
             rows.append(row)
             told_other.append(hit.pk)
-    with transaction.atomic():
-        Hit.unscoped_objects.filter(pk__in=told_report).update(report_side_told=True)
-        Hit.unscoped_objects.filter(pk__in=told_other).update(other_side_told=True)
-        return notify_many(rows)
+    Hit.unscoped_objects.filter(pk__in=told_report).update(report_side_told=True)
+    Hit.unscoped_objects.filter(pk__in=told_other).update(other_side_told=True)
+    return notify_many(rows)
 
 
 # The selectors these reports name (not people: they are matched, not correlated), read report by
@@ -268,14 +277,21 @@ def noise_mark(*, actor: User, entity_id: int, reason: str) -> NoiseSelector:
 
 
 def noise_clear(*, actor: User, entity_id: int, reason: str) -> None:
+    """Let a selector link reports again. A selector the supervisor may not see is answered as not marked."""
     _require_supervisor(actor)
     reason = clean_text(reason)
     if not reason:
         raise ValidationError({"reason": "Say why this selector should link reports again."})
+    not_marked = ValidationError({"entity": "That selector is not marked as noise."})
+    # The same test as marking: a mark on a selector only another organisation's reports name is
+    # not this supervisor's to clear, nor to learn of (the answer is the one for an unmarked selector).
+    entity = rule.entities_visible_to(actor).filter(pk=entity_id, key__isnull=False).first()
+    if entity is None or entity.kind == EntityKind.PERSON:
+        raise not_marked
     with transaction.atomic():
-        deleted, _ = NoiseSelector.objects.filter(entity_id=entity_id).delete()
+        deleted, _ = NoiseSelector.objects.filter(entity_id=entity.pk).delete()
         if not deleted:
-            raise ValidationError({"entity": "That selector is not marked as noise."})
+            raise not_marked
         audit.record(
             action=AuditAction.CHANGE,
             actor=actor,
@@ -301,14 +317,14 @@ def proposals_save(
     """Store the model's proposals ``(entity a, entity b, probability, match weight, explanation)``.
 
     A pair already proposed keeps its judgements; its score is refreshed. Above the
-    automatic-merge threshold a "same" judgement is recorded, marked automatic.
+    automatic-merge threshold a pair never judged gets a "same" judgement, marked automatic.
     """
     rows = {}
     for a, b, probability, weight, explanation in found:
         if a == b:
             continue
-        left, right = min(a, b), max(a, b)
-        rows[(left, right)] = (probability, weight, explanation)
+        # Stored lower id first; each field's columns go with their record (Splink orders the ids as text).
+        rows[(a, b) if a < b else (b, a)] = (probability, weight, explanation if a < b else _swapped(explanation))
     if not rows:
         return 0
     orgs = dict(
@@ -337,23 +353,59 @@ def proposals_save(
             update_fields=["probability", "match_weight", "explanation", "updated_at"],
         )
         if threshold is not None:
-            auto = MatchProposal.unscoped_objects.filter(
-                decision="", probability__gte=threshold, left_id__in=[k[0] for k in rows]
-            ).filter(right_id__in=[k[1] for k in rows])
-            judged = []
-            for proposal in auto:
-                if (proposal.left_id, proposal.right_id) in rows:
-                    judged.append(
-                        Judgement(
-                            proposal=proposal,
-                            decision=Decision.SAME,
-                            automatic=True,
-                            reason=f"automatic: probability {proposal.probability:.3f} ≥ {threshold}",
-                        )
-                    )
-            Judgement.objects.bulk_create(judged)
-            MatchProposal.unscoped_objects.filter(pk__in=[j.proposal_id for j in judged]).update(decision=Decision.SAME)
+            _merge_automatically(rows, threshold)
     return len(rows)
+
+
+def _swapped(explanation: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{**field, "left": field.get("right", ""), "right": field.get("left", "")} for field in explanation]
+
+
+def _merge_automatically(
+    rows: dict[tuple[int, int], tuple[float, float, list[dict[str, object]]]], threshold: float
+) -> None:
+    """A "same" judgement, marked automatic and audited, on each new likely pair (in the caller's transaction).
+
+    Only a pair nobody has judged yet: once an analyst (or an undo) has had a say, the model
+    scoring the pair again must not overrule them.
+    """
+    auto = (
+        MatchProposal.unscoped_objects.filter(decision="", probability__gte=threshold, left_id__in=[k[0] for k in rows])
+        .filter(right_id__in=[k[1] for k in rows])
+        .exclude(Exists(Judgement.objects.filter(proposal_id=OuterRef("pk"))))
+        .order_by("pk")
+    )
+    judged = [
+        Judgement(
+            proposal=proposal,
+            decision=Decision.SAME,
+            automatic=True,
+            reason=f"automatic: probability {proposal.probability:.3f} ≥ {threshold}",
+        )
+        for proposal in auto
+        if (proposal.left_id, proposal.right_id) in rows
+    ]
+    if not judged:
+        return
+    Judgement.objects.bulk_create(judged)
+    MatchProposal.unscoped_objects.filter(pk__in=[j.proposal_id for j in judged]).update(decision=Decision.SAME)
+    audit.record_many(
+        audit.AuditEvent(
+            action=AuditAction.CHANGE,
+            actor=None,  # the model's own act; "automatic" in the detail says so
+            object_type="linking.proposal",
+            object_id=str(j.proposal.pk),
+            object_repr=f"records {j.proposal.left_id} and {j.proposal.right_id}: {Decision.SAME} (automatic)",
+            reason=j.reason,
+            detail={
+                "decision": Decision.SAME,
+                "probability": round(j.proposal.probability, 4),
+                "automatic": True,
+                "judgement": j.pk,
+            },
+        )
+        for j in judged
+    )
 
 
 # --- judgements ------------------------------------------------------------------------------------
@@ -398,15 +450,21 @@ def judge(*, actor: User, proposal_id: int, decision: str, reason: str = "") -> 
 def judgement_undo(*, actor: User, judgement_id: int, reason: str) -> None:
     """Undo one judgement (an automatic merge in one click, or an analyst's own mistake)."""
     reason = clean_text(reason) or "undone"
+    refused = PermissionDenied("There is no standing judgement of yours to undo here.")
     with transaction.atomic():
+        # The proposal first, then its judgements: the order ``judge`` and ``split`` lock in, so an
+        # undo and a judgement of the same pair at once wait for each other instead of deadlocking.
+        of_judgement = Judgement.objects.filter(pk=judgement_id).values("proposal_id")
+        proposal = access.proposals_visible_to(actor).select_for_update().filter(pk__in=of_judgement).first()
+        if proposal is None:
+            raise refused
         judgement = (
-            access.judgements_visible_to(actor)
-            .select_for_update()
-            .filter(pk=judgement_id, undone_at__isnull=True)
+            Judgement.objects.select_for_update()
+            .filter(pk=judgement_id, proposal=proposal, undone_at__isnull=True)
             .first()
         )
         if judgement is None:
-            raise PermissionDenied("There is no standing judgement of yours to undo here.")
+            raise refused
         judgement.undone_at, judgement.undone_by, judgement.undo_reason = timezone.now(), actor, reason
         judgement.save(update_fields=["undone_at", "undone_by", "undo_reason"])
         _refresh_decision(judgement.proposal_id)
@@ -436,26 +494,62 @@ def cluster_of(entity_id: int) -> set[int]:
     return cluster
 
 
+def _lock_cluster(entity_id: int, attempts: int = 3) -> tuple[set[int], list[int]]:
+    """The merged person of this record and its "same" proposals, locked (proposals first, as ``judge`` locks).
+
+    Read again after locking: a judgement that committed meanwhile may have changed it. Only the
+    locked proposals are undone, so a pair joined after the check is never split unchecked.
+    """
+    cluster = cluster_of(entity_id)
+    locked: list[int] = []
+    for _ in range(attempts):
+        locked = list(
+            MatchProposal.unscoped_objects.select_for_update()
+            .filter(left_id__in=cluster, right_id__in=cluster, decision=Decision.SAME)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        again = cluster_of(entity_id)
+        if again == cluster:
+            break
+        cluster = again
+    return cluster, locked
+
+
 def split(*, actor: User, entity_id: int, reason: str) -> int:
     """Undo every standing "same" judgement inside a merged person: each record stands alone again.
 
     Refused if the analyst cannot read every record in the merged person; the
-    records themselves were never changed, so nothing else needs restoring.
+    records themselves were never changed, so nothing else needs restoring. A
+    record the analyst may not read is refused as if it did not exist, and one
+    merged only with records they may not know of is answered as not merged.
     """
     reason = clean_text(reason)
     if not reason:
         raise ValidationError({"reason": "Say why the merged person is being split."})
-    cluster = cluster_of(entity_id)
-    if len(cluster) < 2:
-        raise ValidationError({"entity": "This record is not merged with any other."})
-    if access.readable_entity_ids(actor, cluster) != cluster or not access.may_link(actor):
-        raise PermissionDenied("You cannot split a merged person whose records you may not all read.")
+    refused = PermissionDenied("You cannot split a merged person whose records you may not all read.")
+    # Before anything about the merge is looked at: hidden and missing records answer alike.
+    if not access.may_link(actor) or not access.readable_entity_ids(actor, [entity_id]):
+        raise refused
     with transaction.atomic():
-        standing = Judgement.objects.select_for_update().filter(
-            proposal__left_id__in=cluster, proposal__decision=Decision.SAME, undone_at__isnull=True
+        # The cluster as it stands once its "same" proposals are locked (proposals first, as
+        # ``judge`` and ``judgement_undo`` lock); only the judgements checked here are undone.
+        cluster, locked = _lock_cluster(entity_id)
+        # Counted as the person page counts it: a merge only with records the analyst may not even
+        # know of (no flag) is not theirs to see, so it is answered as no merge at all.
+        flagged = {f.entity_id for f in rule.flags_for(actor, entity_ids=sorted(cluster))}
+        if len(access.readable_entity_ids(actor, cluster) | flagged) < 2:
+            raise ValidationError({"entity": "This record is not merged with any other."})
+        if access.fully_readable_entity_ids(actor, cluster) != cluster:
+            raise refused
+        standing = list(
+            Judgement.objects.select_for_update()
+            .filter(proposal_id__in=locked, decision=Decision.SAME, undone_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "proposal_id")
         )
-        ids = list(standing.values_list("pk", flat=True))
-        proposals = list(standing.values_list("proposal_id", flat=True))
+        ids = [pk for pk, _ in standing]
+        proposals = sorted({proposal_id for _, proposal_id in standing})
         Judgement.objects.filter(pk__in=ids).update(undone_at=timezone.now(), undone_by=actor, undo_reason=reason)
         for proposal_id in proposals:
             _refresh_decision(proposal_id)

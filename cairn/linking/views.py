@@ -137,7 +137,10 @@ def person_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
         "records": [facts[i] for i in sorted(facts)],
         "flags": flags,
         "merged": person.merged,
-        "can_split": person.merged and readable == cluster and access.may_link(user),
+        # As ``services.split`` decides: every record of the person read in full.
+        "can_split": person.merged
+        and access.may_link(user)
+        and access.fully_readable_entity_ids(user, cluster) == cluster,
         "judgements": access.judgements_visible_to(user)
         .filter(proposal__in=proposals, decision=Decision.SAME, undone_at__isnull=True)
         .select_related("proposal", "judged_by"),

@@ -68,6 +68,10 @@ class Command(BaseCommand):
             raise CommandError("--threshold must be between 0 and 1")
         columns = csvio.ColumnMap.parse(options["columns"])
         out = Path(options["out"])
+        # Checked before anything is read: the output replaces its target, so it would replace the input.
+        for path in paths:
+            if _same_file(out, path):
+                raise CommandError(f"--out {out} is the input file {path.name}; give another file for the clusters")
         model = load_model()
         t = model.threshold if threshold is None else threshold
         started = time.perf_counter()
@@ -106,9 +110,11 @@ class Command(BaseCommand):
                     + " ".join(f"WHEN {i} THEN '{p.name.replace(chr(39), chr(39) * 2)}'" for i, p in enumerate(paths))
                     + " END"
                 )
+                # A record without a name is a cluster of its own under its own key, as a named record
+                # alone is: record ids are unique in a file, so no named cluster can have that id.
                 alone = " UNION ALL ".join(
                     f"""SELECT {i} AS source, unique_id AS record_id,
-                               'unnamed-' || {i} || '-' || unique_id AS cluster_id,
+                               {f"'d{i}:' || unique_id" if link else "unique_id"} AS cluster_id,
                                NULL::DOUBLE AS match_probability
                         FROM raw_{i} WHERE NOT (name IS NOT NULL AND regexp_matches(name, '[[:alpha:]]'))"""  # noqa: S608
                     for i in range(len(paths))
@@ -136,3 +142,13 @@ class Command(BaseCommand):
             f"skipped {empty:,} records without a usable name (not matched; each written as its own cluster); "
             f"{invalid:,} impossible dates of birth treated as unknown; {unknown_nat:,} nationalities not recognised"
         )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through links, ``..`` or another spelling)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
