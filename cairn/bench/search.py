@@ -1527,6 +1527,8 @@ def _timed(call: Callable[[], Any]) -> tuple[float, Any, bool]:
     """Milliseconds the caller waits, the result, and whether the search's own time limit stopped it."""
     from django.db.utils import OperationalError
 
+    from cairn.search.selectors import SearchInputError
+
     started = time.perf_counter()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -1536,6 +1538,9 @@ def _timed(call: Callable[[], Any]) -> tuple[float, Any, bool]:
     except OperationalError as exc:
         if "statement timeout" not in str(exc):
             raise
+        return (time.perf_counter() - started) * 1000, None, True
+    except SearchInputError:
+        # search() itself turns its time limit into a message for the searcher: a timeout here.
         return (time.perf_counter() - started) * 1000, None, True
     return (time.perf_counter() - started) * 1000, result, False
 

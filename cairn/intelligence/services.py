@@ -508,8 +508,10 @@ def report_edit(
         # watcher already told of this report is not told again.
         transaction.on_commit(lambda: notify_watchers([locked.pk]))
         # A side of a hit that could not see this report before may see it now: tell it (the hits
-        # record who was told, so no one hears twice).
-        transaction.on_commit(lambda: linking.record_hits([locked.pk]))
+        # record who was told, so no one hears twice). A sanitised version has no hits of its own:
+        # its original made them.
+        if locked.sanitised_from_id is None:
+            transaction.on_commit(lambda: linking.record_hits([locked.pk]))
         return _new_revision(actor=actor, report=locked, data=data, reason=reason)
 
 

@@ -23,7 +23,7 @@ from cairn.access import intelligence as rule
 from cairn.access import linking as access
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
-from cairn.accounts.models import User
+from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.entities.choices import EntityKind
@@ -56,12 +56,14 @@ def record_hits(report_ids: list[int]) -> int:
     pairs = _new_pairs(report_ids)
     with transaction.atomic():
         # Locked until the told flags commit, so two rounds at once (a report saved while it is
-        # released) never both tell of one hit; a hit another round holds is that round's to tell.
+        # released) never both tell of one hit. Waited for, not skipped: the round holding a hit may
+        # have decided who to tell before a release let another side see it; once it commits, this
+        # round reads the flags again (READ COMMITTED) and tells whoever is still untold.
         hits = list(
             Hit.unscoped_objects.filter(Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids))
             .filter(Q(report_side_told=False) | Q(other_side_told=False))
             .select_related("entity")
-            .select_for_update(skip_locked=True, of=("self",))
+            .select_for_update(of=("self",))
             .order_by("pk")
         )
         if not pairs and not hits:
@@ -353,7 +355,7 @@ def proposals_save(
             update_fields=["probability", "match_weight", "explanation", "updated_at"],
         )
         if threshold is not None:
-            _merge_automatically(rows, threshold)
+            _merge_automatically(rows, threshold, orgs)
     return len(rows)
 
 
@@ -362,7 +364,9 @@ def _swapped(explanation: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 def _merge_automatically(
-    rows: dict[tuple[int, int], tuple[float, float, list[dict[str, object]]]], threshold: float
+    rows: dict[tuple[int, int], tuple[float, float, list[dict[str, object]]]],
+    threshold: float,
+    orgs: dict[int, int],
 ) -> None:
     """A "same" judgement, marked automatic and audited, on each new likely pair (in the caller's transaction).
 
@@ -389,10 +393,13 @@ def _merge_automatically(
         return
     Judgement.objects.bulk_create(judged)
     MatchProposal.unscoped_objects.filter(pk__in=[j.proposal_id for j in judged]).update(decision=Decision.SAME)
+    holders = {o.pk: o for o in Organisation.objects.filter(pk__in=set(orgs.values()))}
     audit.record_many(
         audit.AuditEvent(
             action=AuditAction.CHANGE,
             actor=None,  # the model's own act; "automatic" in the detail says so
+            # One entry for each organisation holding a side, so its auditors see what was done to its records.
+            subject_organisation=holders.get(org_id) if org_id is not None else None,
             object_type="linking.proposal",
             object_id=str(j.proposal.pk),
             object_repr=f"records {j.proposal.left_id} and {j.proposal.right_id}: {Decision.SAME} (automatic)",
@@ -405,7 +412,14 @@ def _merge_automatically(
             },
         )
         for j in judged
+        for org_id in _holders_of(j.proposal, orgs)
     )
+
+
+def _holders_of(proposal: MatchProposal, orgs: dict[int, int]) -> list[int | None]:
+    """The organisations holding either record (None if unknown: the entry is still written)."""
+    found = sorted({o for o in (orgs.get(proposal.left_id), orgs.get(proposal.right_id)) if o})
+    return list(found) or [None]
 
 
 # --- judgements ------------------------------------------------------------------------------------

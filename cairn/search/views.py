@@ -142,8 +142,8 @@ def record_search(request: HttpRequest, user: User, result: Any, *, api: bool = 
             "page": result.page,
             "api": api,
             "did_you_mean": result.did_you_mean,
-            # Whose intelligence the page shown returned or flagged, so an organisation's auditors can
-            # find who searched its holdings.
+            # Whose intelligence the page shown returned or flagged: what an audit of this search (the
+            # searcher's organisation's auditors, the national audit) needs to see what it touched.
             "holders": sorted(
                 {r.organisation for h in result.hits for r in h.reports}
                 | {r.organisation for r in result.reports}

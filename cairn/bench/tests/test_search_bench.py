@@ -79,3 +79,14 @@ def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
     with admin_connection(server_params()) as admin:
         left = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
     assert left is None, f"{name} was not dropped"
+
+
+@pytest.mark.django_db
+def test_a_search_its_own_time_limit_stopped_counts_as_a_timeout_not_a_crash() -> None:
+    from cairn.search.selectors import SearchInputError
+
+    def stopped() -> None:
+        raise SearchInputError("That search took too long and was stopped.")
+
+    _, result, timed_out = search._timed(stopped)
+    assert timed_out is True and result is None

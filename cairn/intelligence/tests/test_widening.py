@@ -35,3 +35,31 @@ def test_an_edit_that_widens_a_report_tells_the_other_side_of_its_hits_once(
             )
     [told] = Notification.objects.filter(recipient=bracken)
     assert secret.reference in told.text and told.link == f"/intelligence/{secret.pk}/"
+
+
+def test_editing_a_sanitised_version_makes_no_hits_of_its_own(django_capture_on_commit_callbacks) -> None:
+    from cairn.entities.models import Statement
+    from cairn.linking.models import Hit
+
+    alder = UserFactory(organisation=OrganisationFactory(code="alder"), roles=[Role.OFFICER])
+    supervisor = UserFactory(organisation=alder.organisation, roles=[Role.SUPERVISOR])
+    bracken = UserFactory(organisation=OrganisationFactory(code="bracken"), roles=[Role.OFFICER])
+    with django_capture_on_commit_callbacks(execute=True):
+        original = submit(alder, "Informant: 07700 900461.", level="confidential")
+        submit(bracken, "Advert 07700 900461.")
+    phone = Statement.unscoped_objects.get(report=original, prop="subject").entity_id
+    with django_capture_on_commit_callbacks(execute=True):
+        version = services.sanitised_version_create(
+            actor=supervisor,
+            report=original,
+            text="A phone, 07700 900461, is of interest.",
+            dissemination="shared",
+            subject_entity_ids=[phone],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_edit(
+            actor=supervisor, report=version, changes={"text": "07700 900461 is of interest."}, reason="wording"
+        )
+    # The original made the hits; its sanitised version, edited, makes none of its own.
+    assert not Hit.unscoped_objects.filter(report=version).exists()
+    assert not Hit.unscoped_objects.filter(other_report=version).exists()

@@ -181,9 +181,12 @@ def test_each_automatic_merge_is_audited(two_records) -> None:
     services.proposals_save([(x, y, 0.99, 9.0, []), (y, z, 0.97, 8.0, [])])
     for left, right in ((x, y), (y, z)):
         proposal = pair(left, right)
-        [entry] = AuditEntry.objects.filter(object_type="linking.proposal", object_id=str(proposal.pk))
-        assert entry.actor is None and entry.detail["automatic"] is True
-        assert entry.detail["decision"] == Decision.SAME
+        entries = AuditEntry.objects.filter(object_type="linking.proposal", object_id=str(proposal.pk))
+        # One for each organisation holding a side, so both sets of auditors see it.
+        assert sorted(e.subject_organisation.code for e in entries) == ["alder", "bracken"]
+        for entry in entries:
+            assert entry.actor is None and entry.detail["automatic"] is True
+            assert entry.detail["decision"] == Decision.SAME
 
 
 # --- a split reveals nothing about records you may not read ------------------------------------------
