@@ -667,3 +667,14 @@ def test_did_you_mean_gives_up_quietly_when_the_searchs_time_is_spent(forces, mo
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             assert cursor.fetchone() == (1,)
+
+
+def test_a_name_of_two_letters_is_found_by_its_sound_and_spelling(forces) -> None:
+    """Two letters make three trigrams, one of which every name starting alike shares: the sound code finds them."""
+    wanted = report(forces["alder"], "Le An at the nail bar.", person("Lê An"))
+    sounding = report(forces["bracken"], "Tran Anh at the port.", person("Tran Anh"))
+    report(forces["bracken"], "Andrei Popa at the farm.", person("Andrei Popa"))
+    result = search(actor=forces["alder"], query="An", kind="person")
+    found = {r.id: h.label for h in result.hits for r in h.reports}
+    assert found.get(wanted.pk) == "Lê An" and found.get(sounding.pk) == "Tran Anh"
+    assert "Andrei Popa" not in found.values()
