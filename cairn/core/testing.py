@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -165,3 +168,47 @@ def submit_report(
         "subjects": list(subjects),
     } | fields
     return services.report_submit(actor=author, data=ReportInput(**data))
+
+
+# --- two transactions at once (race tests) ------------------------------------------------------------
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    """Poll ``check``; a safety net so a regression fails instead of hanging the run (nothing asserts on time)."""
+    deadline = time.monotonic() + 60
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def backend_pid() -> int:
+    """This thread's PostgreSQL backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()  # type: ignore[misc]
+    return int(pid)
+
+
+def waits_for_a_lock(pid: int) -> bool:
+    """Whether that backend is waiting for a lock (pg_locks is read live, even inside a transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid])
+        (waiting,) = cursor.fetchone()  # type: ignore[misc]
+    return bool(waiting)
+
+
+def in_thread(name: str, errors: dict[str, str], fn: Callable[[], object]) -> threading.Thread:
+    """Run ``fn`` on its own connection in a named thread; an exception is put in ``errors`` for the test."""
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception as exc:  # reported by the test
+            errors[name] = repr(exc)[:300]
+        finally:
+            connection.close()
+
+    thread = threading.Thread(name=name, target=run)
+    thread.start()
+    return thread

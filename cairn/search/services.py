@@ -130,6 +130,21 @@ def notify_watchers(report_ids: list[int]) -> int:
     if not matches:
         return 0
     watches = {w.pk: w for w in Watch.objects.filter(pk__in=matches).select_related("owner__organisation")}
+    with transaction.atomic():
+        return _alert(matches, watches)
+
+
+# Names the advisory locks of watch alerts (with a report's id): two rounds about one report at once
+# (an edit while a release commits) take turns, so the second sees what the first told.
+_ALERT_LOCK = 7_310
+
+
+def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, (r %% 2147483647)::int) FROM unnest(%s::bigint[]) r ORDER BY r",
+            [_ALERT_LOCK, sorted({r for reports in matches.values() for r in reports})],
+        )
     rows: list[tuple[int, str, str, str]] = []
     interested: dict[int, set[str]] = defaultdict(set)
     told = _already_told(matches, watches)

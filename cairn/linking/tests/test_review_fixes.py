@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from cairn.accounts.choices import Role
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
+from cairn.core.testing import (
+    OrganisationFactory,
+    UserFactory,
+    verified_client,
+)
+from cairn.core.testing import (
+    backend_pid as _backend_pid,
+)
+from cairn.core.testing import (
+    in_thread as _in_thread,
+)
+from cairn.core.testing import (
+    wait_until as _wait_until,
+)
+from cairn.core.testing import (
+    waits_for_a_lock as _waits_for_a_lock,
+)
 from cairn.entities.choices import EntityKind
 from cairn.entities.models import Statement
 from cairn.intelligence import services as intelligence
@@ -235,43 +248,6 @@ def test_a_noise_mark_on_a_selector_you_cannot_see_cannot_be_cleared_or_detected
 
 
 # --- races (two transactions at once) ----------------------------------------------------------------
-
-
-def _wait_until(check: Callable[[], bool], what: str) -> None:
-    # A safety net so a regression fails instead of hanging the run; nothing here asserts on time.
-    deadline = time.monotonic() + 60
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()  # type: ignore[misc]
-    return int(pid)
-
-
-def _waits_for_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:  # pg_locks is read live, even inside a transaction
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid])
-        (waiting,) = cursor.fetchone()  # type: ignore[misc]
-    return bool(waiting)
-
-
-def _in_thread(name: str, errors: dict[str, str], fn: Callable[[], object]) -> threading.Thread:
-    def run() -> None:
-        try:
-            fn()
-        except Exception as exc:  # reported by the test
-            errors[name] = repr(exc)[:300]
-        finally:
-            connection.close()
-
-    thread = threading.Thread(name=name, target=run)
-    thread.start()
-    return thread
 
 
 @pytest.mark.django_db(transaction=True)
