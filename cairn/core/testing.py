@@ -212,3 +212,33 @@ def in_thread(name: str, errors: dict[str, str], fn: Callable[[], object]) -> th
     thread = threading.Thread(name=name, target=run)
     thread.start()
     return thread
+
+
+def two_rounds_at_once(
+    monkeypatch: Any, module: Any, pause_in: str, round_: Callable[[], object], *, after: bool = False
+) -> dict[str, str]:
+    """Run ``round_`` twice at once: the first, in a thread, pauses in ``module.pause_in`` (before the call,
+    or ``after`` it) until the second, on this thread, has finished or waits for a lock the first holds.
+
+    Returns the first round's error, if any, by name. Without a lock between them both rounds read the
+    same state; with one, the second waits and reads what the first committed.
+    """
+    first_paused, second_done = threading.Event(), threading.Event()
+    second_pid = backend_pid()
+    real = getattr(module, pause_in)
+
+    def pausing(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs) if after else None
+        if threading.current_thread().name == "first":
+            first_paused.set()
+            wait_until(lambda: second_done.is_set() or waits_for_a_lock(second_pid), "the second round")
+        return result if after else real(*args, **kwargs)
+
+    monkeypatch.setattr(module, pause_in, pausing)
+    errors: dict[str, str] = {}
+    first = in_thread("first", errors, round_)
+    wait_until(first_paused.is_set, "the first round to pause")
+    round_()
+    second_done.set()
+    first.join(120)
+    return errors

@@ -15,6 +15,7 @@ from cairn.audit.models import AuditEntry
 from cairn.core.testing import (
     OrganisationFactory,
     UserFactory,
+    two_rounds_at_once,
     verified_client,
 )
 from cairn.core.testing import (
@@ -295,25 +296,8 @@ def test_two_hit_rounds_at_once_tell_each_side_once(monkeypatch) -> None:
     assert not Notification.objects.filter(recipient=bracken).exists()
     IntelligenceReport.unscoped_objects.filter(pk=secret.pk).update(dissemination="shared")  # released wider
 
-    first_has_read = threading.Event()
-    second_done = threading.Event()
-    second_pid = _backend_pid()
-    real_access = services._access_by_author
-
-    def access_once_the_second_round_ran(*args: Any) -> Any:
-        # The first round has read the hits nobody was told of, and pauses before telling anyone.
-        if threading.current_thread().name == "first":
-            first_has_read.set()
-            _wait_until(lambda: second_done.is_set() or _waits_for_a_lock(second_pid), "the second round")
-        return real_access(*args)
-
-    monkeypatch.setattr(services, "_access_by_author", access_once_the_second_round_ran)
-    errors: dict[str, str] = {}
-    first = _in_thread("first", errors, lambda: services.record_hits([secret.pk]))
-    _wait_until(first_has_read.is_set, "the first round to read")
-    services.record_hits([secret.pk])
-    second_done.set()
-    first.join(120)
+    # The first round pauses once it has read the hits nobody was told of, before telling anyone.
+    errors = two_rounds_at_once(monkeypatch, services, "_access_by_author", lambda: services.record_hits([secret.pk]))
     assert errors == {}
     assert Notification.objects.filter(recipient=bracken).count() == 1
 

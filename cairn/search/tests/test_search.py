@@ -682,9 +682,7 @@ def test_a_name_of_two_letters_is_found_by_its_sound_and_spelling(forces) -> Non
 
 @pytest.mark.django_db(transaction=True)
 def test_two_watch_rounds_about_one_report_at_once_tell_the_watcher_once(monkeypatch) -> None:
-    import threading
-
-    from cairn.core.testing import backend_pid, in_thread, wait_until, waits_for_a_lock
+    from cairn.core.testing import two_rounds_at_once
 
     alder = UserFactory(organisation=OrganisationFactory(code="alder"), roles=[Role.ANALYST])
     bracken = UserFactory(organisation=OrganisationFactory(code="bracken"), roles=[Role.ANALYST])
@@ -692,23 +690,9 @@ def test_two_watch_rounds_about_one_report_at_once_tell_the_watcher_once(monkeyp
     shared = report(bracken, "Call to 07700 900555.", SubjectInput(kind="phone", value="07700 900555", role="user"))
     Notification.objects.all().delete()  # its own round ran at commit; the race below is two more at once
 
-    first_has_read, second_done = threading.Event(), threading.Event()
-    second_pid = backend_pid()
-    real_told = watches._already_told
-
-    def told_then_wait_for_the_second_round(*args):
-        told = real_told(*args)
-        if threading.current_thread().name == "first":
-            first_has_read.set()
-            wait_until(lambda: second_done.is_set() or waits_for_a_lock(second_pid), "the second round")
-        return told
-
-    monkeypatch.setattr(watches, "_already_told", told_then_wait_for_the_second_round)
-    errors: dict[str, str] = {}
-    first = in_thread("first", errors, lambda: watches.notify_watchers([shared.pk]))
-    wait_until(first_has_read.is_set, "the first round to read")
-    watches.notify_watchers([shared.pk])
-    second_done.set()
-    first.join(120)
+    # The first round pauses once it has read what the watcher was already told.
+    errors = two_rounds_at_once(
+        monkeypatch, watches, "_already_told", lambda: watches.notify_watchers([shared.pk]), after=True
+    )
     assert errors == {}
     assert Notification.objects.filter(recipient=alder, kind="watch").count() == 1
