@@ -30,6 +30,7 @@ _KEY_AT = {key: (row, col) for row, keys in enumerate(_KEYBOARD_ROWS) for col, k
 _FOLDS = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("kh", "h"), ("ph", "f"), ("th", "t"), ("ck", "k"),
           ("w", "v"), ("y", "i"), ("ou", "u"), ("q", "k"))  # fmt: skip
 FOLD_CREDIT = 0.88
+FOLD_SLIP_CREDIT = 0.8
 
 
 @lru_cache(maxsize=65536)
@@ -114,6 +115,15 @@ def _token_match(q: str, candidates: list[str], q_codes: set[str], c_codes: dict
             best, reason = 0.85, f"'{q}' sounds like '{c}'"
         if best < FOLD_CREDIT and min(len(q), len(c)) >= 3 and _fold(q) == _fold(c):
             best, reason = FOLD_CREDIT, f"'{q}' ~ '{c}' (transliteration)"
+        # A slip in a name written by another transliteration ('Stephen' / 'Sgefen': 'stefen' once
+        # folded) is two or three edits apart as written, one apart once both are folded.
+        if (
+            best < FOLD_SLIP_CREDIT
+            and min(len(q), len(c)) >= SLIP_MIN_LENGTH
+            and min(len(fq := _fold(q)), len(fc := _fold(c))) >= SLIP_MIN_LENGTH
+            and DamerauLevenshtein.distance(fq, fc, score_cutoff=1) <= 1
+        ):
+            best, reason = FOLD_SLIP_CREDIT, f"'{q}' ~ '{c}' (transliteration, one letter out)"
     return best, reason
 
 
