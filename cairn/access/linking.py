@@ -75,6 +75,30 @@ def fully_readable_entity_ids(user: Any, entity_ids: set[int] | list[int]) -> se
     return set(found.values_list("pk", flat=True))
 
 
+def person_known_to(
+    user: Any, entity_id: int, pairs: set[tuple[int, int]] | list[tuple[int, int]]
+) -> tuple[set[int], set[int], list[rule.Flag]]:
+    """A merged person as this user may know it: (its records, those readable, flags for the rest).
+
+    ``pairs`` are the merged person's standing "same" pairs. Only records the user may read, or know
+    of by a flag, join it: two records joined only through one the user may not know exists are
+    not one person to them, since only that record's intelligence says so.
+    """
+    cluster = {entity_id} | {i for p in pairs for i in p}
+    readable = readable_entity_ids(user, cluster)
+    flags = rule.flags_for(user, entity_ids=sorted(cluster - readable))
+    known = readable | {f.entity_id for f in flags if f.entity_id is not None}
+    person, frontier = {entity_id}, [entity_id]
+    while frontier:
+        here = frontier.pop()
+        for a, b in pairs:
+            other = b if a == here else a if b == here else None
+            if other is not None and other in known and other not in person:
+                person.add(other)
+                frontier.append(other)
+    return person, readable & person, [f for f in flags if f.entity_id in person]
+
+
 def statements_about(user: Any, entity_ids: set[int] | list[int]) -> QuerySet[Statement]:
     """Visible statements about any of these entities (a resolved person's facts)."""
     return rule.statements_visible_to(user).filter(entity_id__in=list(entity_ids))
@@ -86,6 +110,7 @@ def report_selector_ids(report: Any) -> list[int]:
         Statement.unscoped_objects.filter(report=report, entity__key__isnull=False)
         .exclude(entity__kind=EntityKind.PERSON)
         .values_list("entity_id", flat=True)
+        .order_by()  # the statements' default ordering would make DISTINCT keep one row per statement
         .distinct()
     )
 

@@ -289,7 +289,7 @@ class RunOut(Schema):
     proposals_created: int
 
 
-def _run(r: Any) -> dict[str, Any]:
+def _run(r: Any, user: User) -> dict[str, Any]:
     return {
         "id": r.pk,
         "state": r.state,
@@ -297,22 +297,23 @@ def _run(r: Any) -> dict[str, Any]:
         "records": r.records,
         "done": r.done,
         "percent": r.percent,
-        "proposals_created": r.proposals_created,
+        # Only those this analyst may judge: the run's own total counts pairs hidden from them.
+        "proposals_created": selectors.run_proposals_for(actor=user, run=r),
     }
 
 
 @router.post("/resolution-runs", response={202: RunOut}, summary="Queue a re-resolution of every person record")
 def run_start(request: HttpRequest) -> Any:
     user = _analyst(request)
-    return Status(202, _run(runs.start(actor=user)))
+    return Status(202, _run(runs.start(actor=user), user))
 
 
 @router.get("/resolution-runs/{run_id}", response=RunOut, summary="A run's progress")
 def run_detail(request: HttpRequest, run_id: int) -> Any:
-    _analyst(request)
+    user = _analyst(request)
     from cairn.linking.models import ResolutionRun
 
     run = ResolutionRun.objects.filter(pk=run_id).first()
     if run is None:
         raise HttpError(404, "Not found.")
-    return _run(run)
+    return _run(run, user)

@@ -4,8 +4,9 @@ DuckDB reads the CSV (streaming, spilling to disk when it must) into a table of 
 the clusters are written by DuckDB's COPY into a temporary file beside the target, renamed over
 it only when everything succeeded, so a failed run never leaves a partial output.
 
-Problems are ``CsvError`` with a message a user can act on: a file that is not UTF-8 (UTF-8 with a
-byte-order mark is fine), a missing column, duplicate or empty record ids. Records without a
+Problems are ``CsvError`` with a message a user can act on: a file that is empty or not UTF-8 (UTF-8
+with a byte-order mark is fine), a row that does not fit the header, a missing column, duplicate or
+empty record ids. Records without a
 usable name are not matched and are written each as a cluster of its own; impossible dates of
 birth are treated as unknown. Both are counted.
 """
@@ -13,6 +14,7 @@ birth are treated as unknown. Both are counted.
 from __future__ import annotations
 
 import codecs
+import csv
 import os
 import tempfile
 from collections.abc import Iterator
@@ -69,13 +71,22 @@ def _literal(text: str) -> str:
 
 
 def check_encoding(path: Path) -> None:
-    """Refuse a file that is not UTF-8, reading it in chunks (a 2 GB file is never held whole)."""
+    """Refuse a file that is not UTF-8, or holds nothing, reading it in chunks (a 2 GB file is never held whole)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
+    blank = True
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(SNIFF_BYTES):
-                decoder.decode(chunk)
+                # A byte-order mark, or NUL bytes (every other byte of text, when it has none).
+                if (offset == 0 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))) or b"\0" in chunk:
+                    # Not worth the WINDOWS-1252 advice below: converting from that would garble it.
+                    raise CsvError(
+                        f"{path.name} is UTF-16 (Excel's 'Unicode text'), not UTF-8; save it as UTF-8 "
+                        "(Excel: 'CSV UTF-8') or convert it, e.g. iconv -f UTF-16 -t UTF-8"
+                    )
+                text = decoder.decode(chunk)
+                blank = blank and not text.lstrip("\ufeff").strip()
                 offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
@@ -86,6 +97,27 @@ def check_encoding(path: Path) -> None:
         ) from None
     except OSError as exc:
         raise CsvError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if blank:
+        raise CsvError(f"{path.name} is empty: it needs a header line (e.g. id,name,dob) and a record on each line")
+
+
+def ragged_rows(path: Path, names: list[str]) -> None:
+    """When the sniffer found one column named like 'id,name', say which row does not fit the header.
+
+    DuckDB gives up on the delimiter when rows have more fields than the header, and reads each line
+    as one column: left alone, the user would be told the columns they do have are missing.
+    """
+    if len(names) != 1 or not (delimiters := [d for d in ",;\t|" if d in names[0]]):
+        return
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiters[0])
+        width = len(next(reader, []))
+        for row in reader:
+            if row and len(row) != width:
+                raise CsvError(
+                    f"{path.name}: line {reader.line_num} has {len(row)} fields but the header has {width}; "
+                    "every record needs one field per column (quote a value that contains the delimiter)"
+                )
 
 
 def header(con: Any, path: Path) -> list[str]:
@@ -109,8 +141,9 @@ def load_csv(con: Any, path: Path, columns: ColumnMap, table: str) -> LoadStats:
     check_encoding(path)
     try:
         names = header(con, path)
-    except Exception as exc:  # DuckDB's sniffer: an empty file, no header, ragged rows
+    except Exception as exc:  # DuckDB's sniffer: no header, ragged rows
         raise CsvError(f"{path.name} cannot be read as CSV: {str(exc).splitlines()[0]}") from None
+    ragged_rows(path, names)
     present = set(names)
     missing: list[str] = []
     for key in FIELDS:

@@ -14,8 +14,8 @@ from cairn.accounts.models import User
 from cairn.entities.choices import EntityKind, Property
 from cairn.entities.models import Entity
 from cairn.intelligence.models import IntelligenceReport
-from cairn.linking.choices import Decision
-from cairn.linking.models import MatchProposal, NoiseSelector
+from cairn.linking.choices import Decision, ProposalSource
+from cairn.linking.models import MatchProposal, NoiseSelector, ResolutionRun
 
 # A correlation lists at most this many counterpart reports per selector; more means "mark it as noise?".
 MAX_COUNTERPARTS = 50
@@ -94,6 +94,21 @@ def review_queue(*, actor: User) -> QuerySet[MatchProposal]:
     )
 
 
+def run_proposals_for(*, actor: User, run: ResolutionRun) -> int:
+    """The proposals a re-resolution run found that this analyst may judge.
+
+    The run's own total counts pairs of records others may not know exist, so it is never shown.
+    A run is the only batch source while it runs (one at a time), so its proposals are the batch
+    ones first stored between its start and its end.
+    """
+    if run.started_at is None:
+        return 0
+    found = access.proposals_visible_to(actor).filter(source=ProposalSource.BATCH, created_at__gte=run.started_at)
+    if run.finished_at is not None:
+        found = found.filter(created_at__lte=run.finished_at)
+    return found.count()
+
+
 def proposal_for(*, actor: User, proposal_id: int) -> MatchProposal | None:
     return access.proposals_visible_to(actor).filter(pk=proposal_id).first()
 
@@ -155,7 +170,7 @@ class ResolvedPerson:
     """A (possibly merged) person as one viewer may see it."""
 
     entity_id: int
-    cluster: set[int]  # every record joined by standing judgements: for the rule only, never shown
+    cluster: set[int]  # the records joined as far as the viewer may know them (never those unknown to them)
     readable: set[int]
     facts: dict[int, RecordFacts]
     flags: list[Any]
@@ -169,12 +184,12 @@ class ResolvedPerson:
 
 def resolved_person(*, actor: User, entity_id: int) -> ResolvedPerson | None:
     """None when the viewer may not read this record (the same as when it does not exist)."""
-    from cairn.linking.services import cluster_of
+    from cairn.linking.services import merged_pairs
 
-    cluster = cluster_of(entity_id)
-    readable = access.readable_entity_ids(actor, cluster)
-    if entity_id not in readable:
+    if entity_id not in access.readable_entity_ids(actor, [entity_id]):
         return None
+    if access.entities_by_id([entity_id])[entity_id].kind != EntityKind.PERSON:
+        return None  # a phone or a vehicle is not a person record (its own page is the entity page)
+    cluster, readable, flags = access.person_known_to(actor, entity_id, merged_pairs(entity_id))
     facts = record_facts(actor=actor, entity_ids=sorted(readable))
-    flags = rule.flags_for(actor, entity_ids=sorted(cluster - readable))
     return ResolvedPerson(entity_id, cluster, readable, facts, flags)

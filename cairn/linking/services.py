@@ -62,6 +62,8 @@ def record_hits(report_ids: list[int]) -> int:
         hits = list(
             Hit.unscoped_objects.filter(Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids))
             .filter(Q(report_side_told=False) | Q(other_side_told=False))
+            # A selector marked as noise since the hit was stored raises no hit (told if the mark is cleared).
+            .exclude(Exists(NoiseSelector.objects.filter(entity_id=OuterRef("entity_id"))))
             .select_related("entity")
             .select_for_update(of=("self",))
             .order_by("pk")
@@ -336,6 +338,9 @@ def proposals_save(
     )
     threshold = auto_merge_threshold()
     with transaction.atomic():
+        # Written (and so locked) in pair order, the order ``split`` locks a merged person's proposals
+        # in: in the model's own order a save could hold one pair a split needs while waiting for
+        # another the split holds (a deadlock), as could two saves at once.
         proposals = [
             MatchProposal(
                 left_id=left,
@@ -346,7 +351,7 @@ def proposals_save(
                 cross_organisation=orgs.get(left) != orgs.get(right),
                 source=source,
             )
-            for (left, right), (p, w, e) in rows.items()
+            for (left, right), (p, w, e) in sorted(rows.items())
         ]
         MatchProposal.unscoped_objects.bulk_create(
             proposals,
@@ -495,33 +500,41 @@ def judgement_undo(*, actor: User, judgement_id: int, reason: str) -> None:
 # --- resolved people -------------------------------------------------------------------------------
 
 
-def cluster_of(entity_id: int) -> set[int]:
-    """Every person record joined to this one by standing "same" judgements (the merged person)."""
+def merged_pairs(entity_id: int) -> set[tuple[int, int]]:
+    """The standing "same" pairs that join this record to others (the merged person's judgements)."""
     cluster, frontier = {entity_id}, {entity_id}
+    joined: set[tuple[int, int]] = set()
     while frontier:
         pairs = MatchProposal.unscoped_objects.filter(
             Q(left_id__in=frontier) | Q(right_id__in=frontier), decision=Decision.SAME
         ).values_list("left_id", "right_id")
-        found = {i for pair in pairs for i in pair} - cluster
+        joined |= set(pairs)
+        found = {i for pair in joined for i in pair} - cluster
         cluster |= found
         frontier = found
-    return cluster
+    return joined
 
 
-def _lock_cluster(entity_id: int, attempts: int = 3) -> tuple[set[int], list[int]]:
+def cluster_of(entity_id: int) -> set[int]:
+    """Every person record joined to this one by standing "same" judgements (the merged person)."""
+    return {entity_id} | {i for pair in merged_pairs(entity_id) for i in pair}
+
+
+def _lock_cluster(entity_id: int, attempts: int = 3) -> tuple[set[int], list[tuple[int, int, int]]]:
     """The merged person of this record and its "same" proposals, locked (proposals first, as ``judge`` locks).
 
     Read again after locking: a judgement that committed meanwhile may have changed it. Only the
-    locked proposals are undone, so a pair joined after the check is never split unchecked.
+    locked proposals are undone, so a pair joined after the check is never split unchecked. Locked
+    in pair order (left, right), the order ``proposals_save`` writes them in, so the two never deadlock.
     """
     cluster = cluster_of(entity_id)
-    locked: list[int] = []
+    locked: list[tuple[int, int, int]] = []
     for _ in range(attempts):
         locked = list(
             MatchProposal.unscoped_objects.select_for_update()
             .filter(left_id__in=cluster, right_id__in=cluster, decision=Decision.SAME)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+            .order_by("left_id", "right_id")
+            .values_list("pk", "left_id", "right_id")
         )
         again = cluster_of(entity_id)
         if again == cluster:
@@ -548,17 +561,19 @@ def split(*, actor: User, entity_id: int, reason: str) -> int:
     with transaction.atomic():
         # The cluster as it stands once its "same" proposals are locked (proposals first, as
         # ``judge`` and ``judgement_undo`` lock); only the judgements checked here are undone.
-        cluster, locked = _lock_cluster(entity_id)
-        # Counted as the person page counts it: a merge only with records the analyst may not even
-        # know of (no flag) is not theirs to see, so it is answered as no merge at all.
-        flagged = {f.entity_id for f in rule.flags_for(actor, entity_ids=sorted(cluster))}
-        if len(access.readable_entity_ids(actor, cluster) | flagged) < 2:
+        _, locked = _lock_cluster(entity_id)
+        # The person as the page shows it to this analyst: records they may not even know of (no
+        # flag) are not theirs to see, so a merge only with those is answered as no merge at all, and
+        # a judgement joining one stays (it is not theirs to undo, nor to learn of).
+        cluster, _, _ = access.person_known_to(actor, entity_id, [(a, b) for _, a, b in locked])
+        if len(cluster) < 2:
             raise ValidationError({"entity": "This record is not merged with any other."})
         if access.fully_readable_entity_ids(actor, cluster) != cluster:
             raise refused
+        theirs = [pk for pk, a, b in locked if a in cluster and b in cluster]
         standing = list(
             Judgement.objects.select_for_update()
-            .filter(proposal_id__in=locked, decision=Decision.SAME, undone_at__isnull=True)
+            .filter(proposal_id__in=theirs, decision=Decision.SAME, undone_at__isnull=True)
             .order_by("pk")
             .values_list("pk", "proposal_id")
         )

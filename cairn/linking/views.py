@@ -210,4 +210,6 @@ def resolution_runs(request: HttpRequest) -> HttpResponse:
         run = runs.start(actor=user)
         messages.success(request, f"Re-resolution run {run.pk} queued.")
         return redirect("linking:runs")
-    return render(request, "linking/runs.html", {"runs": ResolutionRun.objects.all()[:20]})
+    # Never a run's own total of proposals: it counts pairs hidden from this analyst.
+    shown = [(run, selectors.run_proposals_for(actor=user, run=run)) for run in ResolutionRun.objects.all()[:20]]
+    return render(request, "linking/runs.html", {"runs": shown})

@@ -1,0 +1,214 @@
+"""Review of linking from the outside: as users of several organisations see it over HTTP, the API and the CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from cairn.accounts.choices import Role
+from cairn.core.testing import (
+    OrganisationFactory,
+    UserFactory,
+    backend_pid,
+    in_thread,
+    submit_report,
+    verified_client,
+    wait_until,
+    waits_for_a_lock,
+)
+from cairn.intelligence import services as intelligence
+from cairn.intelligence.inputs import SubjectInput
+from cairn.linking import runs, selectors, services
+from cairn.linking.choices import Decision
+from cairn.linking.models import Hit, MatchProposal
+from cairn.linking.tests.test_resolve_cli import cairn
+from cairn.linking.tests.test_review_fixes import analyst, pair, person, submit
+from cairn.notifications.models import Notification
+
+# --- lock order: a split and the model saving proposals at once ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_split_and_proposals_saved_at_once_do_not_deadlock() -> None:
+    """The model re-scores two pairs of a merged person (a re-resolution run) while an analyst splits it.
+
+    A third transaction holds the first pair, so the split queues for it first and the save second;
+    saved in another order than the split locks in, the save would hold the second pair the split
+    needs next while waiting for the first, which the split then holds: a deadlock.
+    """
+    a = analyst("alder")
+    x, y, z = (person(submit(a, "Ann Lee", text=f"Ann Lee, sighting {i}.")) for i in range(3))
+    services.proposals_save([(x, y, 0.9, 5.0, [])])
+    services.proposals_save([(y, z, 0.9, 5.0, [])])
+    first, second = pair(x, y), pair(y, z)
+    for p in (first, second):
+        services.judge(actor=a, proposal_id=p.pk, decision=Decision.SAME, reason="same woman")
+
+    errors: dict[str, str] = {}
+    pids: dict[str, int] = {}
+
+    def as_(name: str, fn: Any) -> Any:
+        def run() -> None:
+            pids[name] = backend_pid()
+            fn()
+
+        return run
+
+    with transaction.atomic():
+        MatchProposal.unscoped_objects.select_for_update().get(pk=first.pk)
+        splitter = in_thread("split", errors, as_("split", lambda: services.split(actor=a, entity_id=y, reason="no")))
+        wait_until(lambda: "split" in pids and waits_for_a_lock(pids["split"]), "the split to queue")
+        # The model's order is whatever it found the pairs in: here the second pair first.
+        rescored = [(z, y, 0.91, 5.1, []), (y, x, 0.92, 5.2, [])]
+        saver = in_thread("save", errors, as_("save", lambda: services.proposals_save(rescored)))
+        wait_until(lambda: "save" in pids and waits_for_a_lock(pids["save"]), "the save to queue")
+    for thread in (splitter, saver):
+        thread.join(120)
+    assert errors == {}
+    assert services.cluster_of(y) == {y}
+    assert sorted(MatchProposal.unscoped_objects.values_list("probability", flat=True)) == [0.91, 0.92]
+
+
+# --- a merged person joined through a record the viewer may not know of -------------------------------
+
+
+@pytest.fixture
+def bridged() -> dict[str, Any]:
+    """Alder's and Bracken's shared records, joined only through Calder's confidential one (Calder judged both)."""
+    alder, bracken, calder = analyst("alder"), analyst("bracken"), analyst("calder")
+    x = person(submit(alder, "Nguyen Van Minh", dob="1994-03-07"))
+    y = person(submit(bracken, "Minh NGUYEN", dob="1994", text="Minh NGUYEN drives the van."))
+    z = person(submit(calder, "Nguyen Minh", dob="1994-03-07", level="confidential", text="Source: he is Minh."))
+    services.proposals_save([(x, z, 0.9, 5.0, []), (z, y, 0.9, 5.0, [])])
+    for p in (pair(x, z), pair(z, y)):
+        services.judge(actor=calder, proposal_id=p.pk, decision=Decision.SAME, reason="the source says so")
+    return {"alder": alder, "bracken": bracken, "calder": calder, "x": x, "y": y, "z": z}
+
+
+@pytest.mark.django_db
+def test_records_joined_only_through_a_confidential_record_are_not_one_person_to_others(bridged) -> None:
+    """Only Calder's confidential intelligence says Alder's and Bracken's men are one: Alder must not learn it."""
+    alder, x, y = bridged["alder"], bridged["x"], bridged["y"]
+    client = verified_client(alder)
+    page = client.get(reverse("linking:person", args=[x])).content.decode()
+    assert "Minh NGUYEN" not in page and "Merged person" not in page
+    body = client.get(f"/api/v1/people/{x}").json()
+    assert body["merged"] is False and [r["entity_id"] for r in body["records"]] == [x]
+    assert [r["entity_id"] for r in client.get(f"/api/v1/people/{y}").json()["records"]] == [y]
+    # Calder, who may read all three, sees one person.
+    body = verified_client(bridged["calder"]).get(f"/api/v1/people/{x}").json()
+    assert body["merged"] and {r["entity_id"] for r in body["records"]} == {x, y, bridged["z"]}
+
+
+@pytest.mark.django_db
+def test_a_person_merged_also_with_a_confidential_record_looks_and_splits_like_one_without(bridged) -> None:
+    """Alder merges its record with Bracken's; Calder's confidential record hangs off Bracken's.
+
+    To Alder it is a person of two records, which Alder may split; nothing says a third exists, and
+    Calder's own judgement (which Alder may not know of) stays standing.
+    """
+    alder, x, y, z = bridged["alder"], bridged["x"], bridged["y"], bridged["z"]
+    services.judgement_undo(
+        actor=bridged["calder"], judgement_id=pair(x, z).judgements.get(undone_at__isnull=True).pk, reason="no"
+    )
+    services.proposals_save([(x, y, 0.9, 5.0, [])])
+    services.judge(actor=alder, proposal_id=pair(x, y).pk, decision=Decision.SAME, reason="same date of birth")
+    client = verified_client(alder)
+    page = client.get(reverse("linking:person", args=[x])).content.decode()
+    assert "Merged person" in page and "Minh NGUYEN" in page
+    assert "Only an analyst who may read every record" not in page and 'data-testid="split"' in page
+    response = client.post(f"/api/v1/people/{x}/split", {"reason": "twins"}, content_type="application/json")
+    assert response.status_code == 200 and response.json() == {"judgements_undone": 1}
+    assert services.cluster_of(x) == {x} and services.cluster_of(y) == {y, z}
+
+
+# --- counts of proposals nobody may show you ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_re_resolution_run_does_not_count_proposals_you_may_not_see() -> None:
+    calder, bracken = analyst("calder"), analyst("bracken")
+    for text in ("Source one on Ann Lee.", "Source two on Ann Lee."):
+        submit(calder, "Ann Lee", dob="1990-01-01", level="confidential", text=text)
+    run = runs.start(actor=calder)
+    runs.execute(run.pk)
+    assert MatchProposal.unscoped_objects.count() == 1
+    assert selectors.review_queue(actor=bracken).count() == 0
+    body = verified_client(bracken).get(f"/api/v1/resolution-runs/{run.pk}").json()
+    assert body["proposals_created"] == 0
+    page = verified_client(bracken).get(reverse("linking:runs")).content.decode()
+    cells = re.findall(r'data-testid="run-proposals">(\d+)<', page)
+    assert cells == ["0"]
+    # Calder, who may judge the pair, is told of it.
+    assert verified_client(calder).get(f"/api/v1/resolution-runs/{run.pk}").json()["proposals_created"] == 1
+
+
+# --- noise marked while a hit waits to be told ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_hit_waiting_for_a_release_is_not_told_once_its_selector_is_noise(django_capture_on_commit_callbacks) -> None:
+    alder = UserFactory(organisation=OrganisationFactory(code="alder"), roles=[Role.OFFICER])
+    bracken_org = OrganisationFactory(code="bracken")
+    bracken = UserFactory(organisation=bracken_org, roles=[Role.OFFICER])
+    supervisor = UserFactory(organisation=bracken_org, roles=[Role.SUPERVISOR])
+    helpline = SubjectInput(kind="phone", value="0800 121 700", role="user")
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_report(alder, helpline, text="Victim called the helpline.")
+        waiting = submit_report(bracken, helpline, text="Low grade tip about a number.", source_evaluation="3")
+    assert Hit.unscoped_objects.count() == 1 and not Notification.objects.exists()  # awaiting review
+    [entity_id] = selectors.selector_entity_ids(waiting)
+    services.noise_mark(actor=supervisor, entity_id=entity_id, reason="Modern Slavery Helpline")
+    with django_capture_on_commit_callbacks(execute=True):
+        intelligence.report_review(actor=supervisor, report=waiting, changes={"dissemination": "shared"}, reason="ok")
+    assert not Notification.objects.filter(kind__in=["hit", "hit_flag"]).exists()
+
+
+# --- cairn resolve: bad input says what is wrong ------------------------------------------------------
+
+
+def _refused(tmp_path: Path, name: str, data: bytes) -> str:
+    src = tmp_path / name
+    src.write_bytes(data)
+    out = tmp_path / "clusters.csv"
+    r = cairn(str(src), "--out", str(out))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing left behind
+    return r.stderr
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n  \n", b"\xef\xbb\xbf"], ids=["empty", "blank lines", "only a BOM"])
+def test_resolve_an_empty_file_says_it_is_empty(tmp_path: Path, data: bytes) -> None:
+    message = _refused(tmp_path, "people.csv", data)
+    assert "people.csv is empty" in message and "column0" not in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_resolve_a_utf16_file_says_it_is_utf16(tmp_path: Path, encoding: str) -> None:
+    message = _refused(tmp_path, "people.csv", "id,name\n1,Jose Alvarez\n2,José Álvarez\n".encode(encoding))
+    assert "UTF-16" in message and "WINDOWS-1252" not in message  # converting from 1252 would garble it
+
+
+def test_resolve_rows_with_more_fields_than_the_header_are_named(tmp_path: Path) -> None:
+    message = _refused(tmp_path, "people.csv", b"id,name\n1,Ann Lee,extra,more\n2,Bob Ray\n")
+    assert "has no column id" not in message  # it has: the rows do not fit it
+    assert "line 2" in message and "4 fields" in message and "2" in message
+
+
+# --- the person page is for people ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_person_page_and_api_do_not_show_a_phone_as_a_person() -> None:
+    alder = analyst("alder")
+    report = submit(alder, "Ann Lee", phone="07700 900461")
+    [phone] = selectors.selector_entity_ids(report)
+    client = verified_client(alder)
+    assert client.get(reverse("linking:person", args=[phone])).status_code == 404
+    assert client.get(f"/api/v1/people/{phone}").status_code == 404
+    assert client.get(f"/api/v1/people/{person(report)}").status_code == 200
