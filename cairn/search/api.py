@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from cairn.search import services
 from cairn.search.choices import QueryKind
 from cairn.search.models import Watch
 from cairn.search.selectors import SearchInputError, search
-from cairn.search.views import _page, filters_from, record_search
+from cairn.search.views import _page, asked, filters_from, record_search
 
 router = Router(tags=["search"])
 
@@ -118,9 +119,14 @@ def search_api(
     A reason (a reference or a few words) is required, as on the page, and recorded.
     """
     user = _user(request)
-    if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason.strip():
+    # Control characters are no part of a reason, and a NUL byte cannot be written to the audit log.
+    reason = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", reason).split())[:300]
+    if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason:
         raise HttpError(422, "Give a reason (&reason=...) for the search: a reference or a few words.")
     params = {
+        "kind": kind,
+        "dob": dob,
+        "nationality": nationality,
         "organisation": organisation,
         "date_from": date_from,
         "date_to": date_to,
@@ -142,7 +148,7 @@ def search_api(
         )
     except SearchInputError as exc:
         raise HttpError(422, str(exc)) from exc
-    record_search(request, user, result, api=True, reason=reason.strip()[:300])
+    record_search(request, user, result, api=True, reason=reason, criteria=asked(params))
     return {
         **{
             k: getattr(result, k)

@@ -235,7 +235,9 @@ def parse_dob(raw: str) -> tuple[str, tuple[int, int] | None]:
         if not 1900 <= parts[0] <= date.today().year:
             raise SearchInputError(f"'{raw}' is not a year anyone alive was born in.")
         return raw, (parts[0], parts[0])
-    raise SearchInputError(f"'{raw}' is not a date of birth: write 1985, 1985-03, 1985-03-12 or an age range 30-40.")
+    raise SearchInputError(
+        f"'{raw[:20]}' is not a date of birth: write 1985, 1985-03, 1985-03-12 or an age range 30-40."
+    )
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -786,7 +788,7 @@ def search(
     text = clean_query(query)
     nationality = (nationality or "").strip().upper()
     if nationality and not re.fullmatch(r"[A-Z]{2}", nationality):
-        raise SearchInputError(f"'{nationality}' is not a two-letter country code.")
+        raise SearchInputError(f"'{nationality[:20]}' is not a two-letter country code.")
     dob_text, year_range = parse_dob(dob)
     if page < 1:
         raise SearchInputError("Pages start at 1.")
@@ -853,7 +855,9 @@ def _search(
         elif kind_found == QueryKind.SELECTOR:
             hits, flags = search_selector(actor=actor, selector=selector, value=normalised, filters=filters)
             label = SelectorKind(selector).label.lower()
-            result = Result(text, kind_found, label, normalised, hits=hits, flags=flags, total=len(hits))
+            # One page (each hit carries its reports): a later page shows nothing again, as other searches do.
+            result = Result(text, kind_found, label, normalised, flags=flags, total=len(hits))
+            result.hits = hits if page == 1 else []
             result.facets = _hit_facets(hits)
         if result is None:
             refs, total, capped, facets = search_text(

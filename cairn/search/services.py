@@ -26,6 +26,11 @@ MAX_WATCHES = 200
 
 
 def watch_create(*, actor: User, query: str, kind: str = QueryKind.AUTO) -> Watch:
+    kind = kind or QueryKind.AUTO
+    if kind not in QueryKind.values:
+        # Refused as search refuses it: read as "auto", a phone watched by a slip of the kind
+        # would become a watch on words, which never flags restricted holdings of the phone.
+        raise ValidationError({"kind": f"Watch {', '.join(QueryKind.values)}; '{kind[:20]}' is not one of them."})
     try:
         text = clean_query(query)
         found, selector, normalised = understand(text, kind)
@@ -146,20 +151,21 @@ def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
             [_ALERT_LOCK, sorted({r for reports in matches.values() for r in reports})],
         )
     rows: list[tuple[int, str, str, str]] = []
-    interested: dict[int, set[str]] = defaultdict(set)
+    interested: set[int] = set()  # flagged reports whose originator is told someone is interested
     told = _already_told(matches, watches)
     for watch_id, reports in matches.items():
         watch = watches[watch_id]
         owner = watch.owner
-        readable = set(policy.reports_visible_to(owner).filter(pk__in=reports).values_list("pk", flat=True))
+        # One query a watch, with each report's author: your own report needs no alert.
+        readable = dict(policy.reports_visible_to(owner).filter(pk__in=reports).values_list("pk", "author_id"))
         flagged = (
-            {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports - readable))}
+            {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports - set(readable)))}
             if watch.kind != WatchKind.TEXT
             else {}
         )
-        for report_id in sorted(readable):
-            if policy.reports_visible_to(owner).filter(pk=report_id, author=owner).exists():
-                continue  # your own report needs no alert
+        for report_id, author_id in sorted(readable.items()):
+            if author_id == owner.pk:
+                continue
             link = reverse("intelligence:detail", args=[report_id])
             if (owner.pk, "watch", link) not in told:
                 told.add((owner.pk, "watch", link))
@@ -178,16 +184,18 @@ def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
                     link,
                 )
             )
-            interested[report_id].add(owner.organisation.name)
-    for report_id in interested:
-        from cairn.intelligence.models import IntelligenceReport
+            interested.add(report_id)
+    from cairn.intelligence.models import IntelligenceReport
 
-        report = IntelligenceReport.unscoped_objects.select_related("author").get(pk=report_id)
+    # The originators of the flagged reports, read together: told that someone is interested, not who.
+    for report_id, author_id, reference in sorted(
+        IntelligenceReport.unscoped_objects.filter(pk__in=interested).values_list("pk", "author_id", "reference")
+    ):
         rows.append(
             (
-                report.author_id,
+                author_id,
                 "interest",
-                f"Another organisation is watching a subject of your restricted report {report.reference}.",
+                f"Another organisation is watching a subject of your restricted report {reference}.",
                 reverse("intelligence:detail", args=[report_id]),
             )
         )

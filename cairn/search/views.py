@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -58,8 +59,15 @@ def filters_from(params: Any) -> Filters:
     entity_type = params.get("entity_type", "")
     if entity_type and entity_type not in EntityKind.values:
         raise SearchInputError("Choose a kind of subject from the list.")
+    organisation = (params.get("organisation") or "").strip()
+    # Checked before it reaches the database: a NUL byte there is an error page, and an unknown code
+    # would quietly find nothing.
+    if organisation and not (
+        re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", organisation) and Organisation.objects.filter(code=organisation).exists()
+    ):
+        raise SearchInputError("Choose an organisation from the list.")
     filters = Filters(
-        organisation=(params.get("organisation") or "")[:40],
+        organisation=organisation,
         date_from=_date(params.get("date_from", ""), "'from'"),
         date_to=_date(params.get("date_to", ""), "'to'"),
         exploitation_type=exploitation,
@@ -75,9 +83,33 @@ def filters_from(params: Any) -> Filters:
 
 def _page(raw: str) -> int:
     try:
-        return max(1, min(int(raw or "1"), 10_000))
+        page = int(raw or "1")
     except ValueError:
         raise SearchInputError("The page number is not a number.") from None
+    if page < 1:
+        raise SearchInputError("Pages start at 1.")
+    return min(page, 10_000)  # far past the end of any search: "there are only N pages"
+
+
+# Besides the words, what a search was narrowed by: recorded with it in the audit log.
+ASKED = (
+    "kind",
+    "dob",
+    "nationality",
+    "organisation",
+    "date_from",
+    "date_to",
+    "exploitation_type",
+    "source_evaluation",
+    "intelligence_assessment",
+    "premises_type",
+    "entity_type",
+)
+
+
+def asked(params: Any) -> dict[str, str]:
+    """The parameters of a search that ran (so each was valid) that were given, as given."""
+    return {k: v.strip()[:100] for k in ASKED if isinstance(v := params.get(k), str) and v.strip()}
 
 
 @login_required
@@ -115,7 +147,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     except SearchInputError as exc:
         context["error"] = str(exc)
         return render(request, "search/search.html", context, status=200)
-    record_search(request, user, result)
+    record_search(request, user, result, criteria=asked(params))
     query_string = params.copy()
     query_string.pop("page", None)
     context |= {"result": result, "query_string": query_string.urlencode()}
@@ -126,7 +158,15 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "search/search.html", context)
 
 
-def record_search(request: HttpRequest, user: User, result: Any, *, api: bool = False, reason: str = "") -> None:
+def record_search(
+    request: HttpRequest,
+    user: User,
+    result: Any,
+    *,
+    api: bool = False,
+    reason: str = "",
+    criteria: dict[str, str] | None = None,
+) -> None:
     audit.record(
         action=AuditAction.SEARCH,
         actor=user,
@@ -136,6 +176,8 @@ def record_search(request: HttpRequest, user: User, result: Any, *, api: bool = 
         request=request,
         detail={
             "understood_as": result.understood_as,
+            # The date of birth, nationality and filters a consultation was narrowed by are part of what it asked.
+            "asked": criteria or {},
             "normalised": result.normalised[:200],
             "results": result.total,
             "flags": len(result.flags),
