@@ -402,6 +402,12 @@ def _score(
             cand_codes = {t: set(filter(None, c.split(","))) for t, c in zip(words, row["codes"], strict=False)}
             result = by_name[words] = score_name(tokens, row["tokens"], query_codes, cand_codes)
         score, why = result.score, list(result.why)
+        if row["access"] == "flag":
+            # A flag is decided by the name alone, within the year range asked for (the nominal
+            # check): were the day of birth or the nationality to move it across the threshold, a
+            # searcher could learn a restricted subject's by trying one after another.
+            scored.append((score, why, row))
+            continue
         adj, reason = date_adjustment(dob, row["birth_date"])
         score += adj
         if reason:

@@ -69,6 +69,7 @@ def test_bad_input_is_a_message_on_the_page_and_a_422_with_the_same_words_over_t
     page, api = page_and_api(forces["alder"], params)
     assert page.status_code == 200 and message in page.content.decode()
     assert api.status_code == 422 and message in api.json()["message"]
+    assert api.json()["code"] == "invalid_input"  # as every other 422 of the API is labelled
 
 
 @pytest.mark.parametrize(

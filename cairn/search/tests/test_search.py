@@ -422,6 +422,28 @@ def test_filters_never_narrow_the_flags_of_a_person_search(forces) -> None:
     assert [r.id for h in graded.hits for r in h.reports] == [shown.pk]
 
 
+def test_the_day_of_birth_and_the_nationality_never_decide_a_flag(forces) -> None:
+    """Only the name and the year asked for decide a flag: trying days or countries in turn must not tell."""
+    subject = person("Ana Popescu", "1985-03-12")
+    subject.nationality = "RO"
+    held = report(forces["calder"], "Ana Popescu recruits at the bus station.", subject, level="restricted")
+    # 'Ana Popescu Maria' is near the flag threshold by name: the day or country asked would tip it.
+    flags = {
+        (dob, nationality): [
+            f.report_id
+            for f in search(actor=forces["alder"], query="Ana Popescu Maria", dob=dob, nationality=nationality).flags
+        ]
+        for dob in ("1985", "1985-03-12", "1985-07-01")
+        for nationality in ("", "RO", "GB")
+    }
+    assert len({tuple(f) for f in flags.values()}) == 1, flags
+    # A flag still needs a name close enough, and the year still narrows it (the nominal check).
+    assert [f.report_id for f in search(actor=forces["alder"], query="Ana Popescu", dob="1985-07-01").flags] == [
+        held.pk
+    ]
+    assert search(actor=forces["alder"], query="Ana Popescu", dob="1990").flags == []
+
+
 def test_the_distinct_names_follow_the_name_rows(forces) -> None:
     from cairn.search.models import NameKey, PersonName
 
