@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +17,11 @@ from cairn.linking.choices import ProposalSource, RunState
 from cairn.linking.models import ResolutionRun
 
 SAVE_CHUNK = 5000
+# A queued or running run that has not moved for this long was left by a worker that stopped (a
+# restart, a killed process): it is marked failed so that it does not stop every later run. A
+# million records take about a minute from start to end; the longest step without a progress
+# mark (scoring) takes well under this.
+ABANDONED_AFTER = timedelta(hours=1)
 
 
 def start(*, actor: User) -> ResolutionRun:
@@ -24,8 +30,15 @@ def start(*, actor: User) -> ResolutionRun:
 
     with transaction.atomic():
         current = ResolutionRun.objects.select_for_update().filter(state__in=[RunState.QUEUED, RunState.RUNNING])
-        if existing := current.first():
-            return existing
+        for existing in current:
+            if existing.updated_at >= timezone.now() - ABANDONED_AFTER:
+                return existing
+            _progress(
+                existing,
+                state=RunState.FAILED,
+                error=f"Abandoned: no progress since {existing.updated_at:%d %b %Y %H:%M} UTC (its worker stopped).",
+                finished_at=timezone.now(),
+            )
         run = ResolutionRun.objects.create(requested_by=actor)
         audit.record(action=AuditAction.CREATE, actor=actor, obj=run, object_type="linking.run", object_repr=str(run))
         transaction.on_commit(lambda: resolve_everyone.enqueue(run.pk))
@@ -35,7 +48,7 @@ def start(*, actor: User) -> ResolutionRun:
 def _progress(run: ResolutionRun, **fields: object) -> None:
     for name, value in fields.items():
         setattr(run, name, value)
-    run.save(update_fields=list(fields))
+    run.save(update_fields=[*fields, "updated_at"])
 
 
 def execute(run_id: int) -> int:

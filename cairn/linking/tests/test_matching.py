@@ -76,6 +76,26 @@ def test_two_people_in_one_report_are_not_proposed(analysts) -> None:
     assert not MatchProposal.unscoped_objects.exists()
 
 
+@pytest.mark.django_db
+def test_a_run_its_worker_left_does_not_stop_later_runs(analysts) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    left = runs.start(actor=analysts[0])
+    ResolutionRun.objects.filter(pk=left.pk).update(state=RunState.RUNNING)
+    # Still moving: it is the one run, and asking again returns it.
+    assert runs.start(actor=analysts[1]).pk == left.pk
+    # No progress for longer than a run could go without: its worker stopped.
+    ResolutionRun.objects.filter(pk=left.pk).update(updated_at=timezone.now() - runs.ABANDONED_AFTER - timedelta(1))
+    fresh = runs.start(actor=analysts[1])
+    assert fresh.pk != left.pk and fresh.state == RunState.QUEUED
+    left.refresh_from_db()
+    assert left.state == RunState.FAILED and left.finished_at is not None
+    assert "Abandoned" in left.error
+    assert runs.start(actor=analysts[0]).pk == fresh.pk  # and the new one is now the one run
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_re_resolution_run_is_done_by_the_worker_with_progress(analysts) -> None:
     for i, (name, dob) in enumerate([("Minh NGUYEN", "1994-07-03"), ("Nguyen Van Minh", "1994-03-07")]):
