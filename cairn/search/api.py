@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from ninja.errors import HttpError
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
 from cairn.accounts.models import User
+from cairn.core.reasons import clean_reason
 from cairn.notifications.models import Notification
 from cairn.search import services
 from cairn.search.choices import QueryKind
@@ -72,6 +72,7 @@ class SearchOut(Schema):
 class WatchIn(Schema):
     query: str
     kind: str = QueryKind.AUTO
+    reason: str = ""  # a watch is a standing search: it needs a reason as a search does
 
 
 class WatchOut(Schema):
@@ -119,8 +120,7 @@ def search_api(
     A reason (a reference or a few words) is required, as on the page, and recorded.
     """
     user = _user(request)
-    # Control characters are no part of a reason, and a NUL byte cannot be written to the audit log.
-    reason = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", reason).split())[:300]
+    reason = clean_reason(reason)
     if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason:
         raise HttpError(422, "Give a reason (&reason=...) for the search: a reference or a few words.")
     params = {
@@ -181,8 +181,11 @@ def list_watches(request: HttpRequest) -> Any:
 @router.post("/watches", response={201: WatchOut}, summary="Watch a person, selector or words")
 def create_watch(request: HttpRequest, payload: WatchIn) -> Any:
     user = _user(request)
+    reason = clean_reason(payload.reason)
+    if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason:
+        raise HttpError(422, 'Give a reason ("reason": ...) for the watch: a reference or a few words.')
     try:
-        watch = services.watch_create(actor=user, query=payload.query, kind=payload.kind)
+        watch = services.watch_create(actor=user, query=payload.query, kind=payload.kind, reason=reason)
     except ValidationError as exc:
         raise HttpError(422, " ".join(exc.messages)) from exc
     return Status(201, {"id": watch.pk, "kind": watch.kind, "query": watch.query})

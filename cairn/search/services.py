@@ -25,7 +25,8 @@ from cairn.search.selectors import FLAG_THRESHOLD, SearchInputError, clean_query
 MAX_WATCHES = 200
 
 
-def watch_create(*, actor: User, query: str, kind: str = QueryKind.AUTO) -> Watch:
+def watch_create(*, actor: User, query: str, kind: str = QueryKind.AUTO, reason: str = "") -> Watch:
+    """A standing search for ``actor``; ``reason`` (asked at the edge, as for a search) is audited with it."""
     kind = kind or QueryKind.AUTO
     if kind not in QueryKind.values:
         # Refused as search refuses it: read as "auto", a phone watched by a slip of the kind
@@ -52,6 +53,7 @@ def watch_create(*, actor: User, query: str, kind: str = QueryKind.AUTO) -> Watc
             actor=actor,
             obj=watch,
             object_repr=f"watch on {text!r}"[:300],
+            reason=reason,
             subject_organisation=actor.organisation,
         )
     return watch

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from cairn.access.policy import require
 from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
-from cairn.core.reasons import current_reason, reason_required
+from cairn.core.reasons import clean_reason, current_reason, reason_required, set_reason
 from cairn.entities.choices import EntityKind, PremisesType
 from cairn.intelligence.choices import ExploitationType, IntelligenceAssessment, SourceEvaluation
 from cairn.search import services
@@ -201,21 +202,29 @@ def watches(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require(user, Capability.SEARCH)
     error = ""
+    # A watch is a standing search: it needs a reason as a search does, the session's unless given here.
+    reason = clean_reason(request.POST.get("reason", "")) or current_reason(request)
     if request.method == "POST":
         try:
+            if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason:
+                raise ValidationError({"reason": "Give a reason for the watch: a reference or a few words."})
             watch = services.watch_create(
-                actor=user, query=request.POST.get("query", ""), kind=request.POST.get("kind", QueryKind.AUTO)
+                actor=user,
+                query=request.POST.get("query", ""),
+                kind=request.POST.get("kind", QueryKind.AUTO),
+                reason=reason,
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
+            set_reason(request, reason)
             messages.success(request, f"Watching '{watch.query}'. New intelligence you may see will be notified.")
             return redirect("search:watches")
     mine = Watch.objects.filter(owner=user, active=True)
     return render(
         request,
         "search/watches.html",
-        {"watches": mine, "error": error, "kinds": QueryKind.choices},
+        {"watches": mine, "error": error, "kinds": QueryKind.choices, "reason": reason},
         status=422 if error else 200,
     )
 

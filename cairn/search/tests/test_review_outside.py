@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cairn.accounts.choices import Role
+from cairn.audit.choices import AuditAction
 from cairn.audit.models import AuditEntry
 from cairn.core.testing import UserFactory, verified_client
 from cairn.intelligence import services
@@ -202,19 +203,37 @@ def test_a_watch_of_an_unknown_kind_is_refused_not_made_a_watch_on_words(forces)
     """Before: kind 'telepathy' on a phone made a word watch, which never flags restricted holdings of the phone."""
     client = verified_client(forces["alder"])
     api = client.post(
-        "/api/v1/watches", {"query": "07700 900461", "kind": "telepathy"}, content_type="application/json"
+        "/api/v1/watches", {"query": "07700 900461", "kind": "telepathy", "reason": "op"}, content_type="application/json"
     )
     assert api.status_code == 422 and "telepathy" in api.json()["message"]
-    page = client.post(reverse("search:watches"), {"query": "07700 900461", "kind": "telepathy"})
+    page = client.post(reverse("search:watches"), {"query": "07700 900461", "kind": "telepathy", "reason": "op"})
     assert page.status_code == 422 and "telepathy" in page.content.decode()
     assert not Watch.objects.exists()
-    made = client.post("/api/v1/watches", {"query": "07700 900461"}, content_type="application/json")
+    made = client.post("/api/v1/watches", {"query": "07700 900461", "reason": "op"}, content_type="application/json")
     assert made.status_code == 201 and made.json()["kind"] == "selector"
+
+
+def test_a_watch_is_a_standing_search_and_needs_a_reason(forces) -> None:
+    client = verified_client(forces["alder"], reason="")
+    api = client.post("/api/v1/watches", {"query": "07700 900461"}, content_type="application/json")
+    assert api.status_code == 422 and "reason" in api.json()["message"]
+    page = client.post(reverse("search:watches"), {"query": "07700 900461", "reason": "  \x00 "})
+    assert page.status_code == 422 and "Give a reason" in page.content.decode()
+    assert not Watch.objects.exists()
+    # Given once on the page, it is remembered for the session, as a search's reason is.
+    client.post(reverse("search:watches"), {"query": "07700 900461", "reason": "OP-ASH 14/2026"})
+    client.post(reverse("search:watches"), {"query": "Ilir Krasniqi"})
+    made = AuditEntry.objects.filter(object_type="search.watch", action=AuditAction.CREATE).order_by("id")
+    assert [(e.object_repr, e.reason) for e in made] == [
+        ("watch on '07700 900461'", "OP-ASH 14/2026"),
+        ("watch on 'Ilir Krasniqi'", "OP-ASH 14/2026"),
+    ]
+    assert 'value="OP-ASH 14/2026"' in client.get(reverse("search:watches")).content.decode()
 
 
 def test_someone_elses_watch_cannot_be_listed_or_stopped(forces) -> None:
     owner, other = verified_client(forces["alder"]), verified_client(forces["bracken"])
-    watch_id = owner.post("/api/v1/watches", {"query": "07700 900461"}, content_type="application/json").json()["id"]
+    watch_id = owner.post("/api/v1/watches", {"query": "07700 900461", "reason": "op"}, content_type="application/json").json()["id"]
     assert other.get("/api/v1/watches").json() == []
     # The same answer as for a watch that does not exist: its existence is not confirmed.
     assert other.delete(f"/api/v1/watches/{watch_id}").status_code == 204
