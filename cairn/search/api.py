@@ -41,6 +41,7 @@ class HitOut(Schema):
     birth_date: str
     nationality: str
     reports: list[ReportRefOut]
+    reports_capped: bool  # only the newest reports are listed (a selector named in very many)
 
 
 class FlagHitOut(Schema):

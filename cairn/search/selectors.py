@@ -103,6 +103,7 @@ class Hit:
     birth_date: str = ""
     nationality: str = ""
     reports: list[ReportRef] = field(default_factory=list)
+    reports_capped: bool = False  # more reports than are listed (a selector's newest are)
 
 
 @dataclass
@@ -552,6 +553,10 @@ def _flags_from_rows(rows: list[dict[str, Any]]) -> list[FlagHit]:
 # --- selectors ---------------------------------------------------------------------------------
 
 
+# A selector search reads the newest this many statements readable in full, and as many flagged.
+SELECTOR_STATEMENTS = 200
+
+
 def search_selector(
     *, actor: User | None, selector: str, value: str, filters: Filters | None = None, unrestricted: bool = False
 ) -> tuple[list[Hit], list[FlagHit]]:
@@ -559,9 +564,9 @@ def search_selector(
 
     One query, one pass over the selector's statements: each is marked 'full' (the rule lets the
     searcher read its report, with the filters) or 'flag' (restricted, shown as a flag), and the
-    newest 200 of each kind are kept. It is raw SQL because Django's building of the querysets
-    cost more than PostgreSQL's answer; the rule in it is the policy's own, compiled from its Q
-    objects (``report_rule_sql``).
+    newest ``SELECTOR_STATEMENTS`` of each kind are kept (a hit says when there are more). It is
+    raw SQL because Django's building of the querysets cost more than PostgreSQL's answer; the
+    rule in it is the policy's own, compiled from its Q objects (``report_rule_sql``).
     """
     filters = filters or Filters()
     entity_kind = SELECTOR_ENTITY_KIND[selector]
@@ -569,25 +574,37 @@ def search_selector(
     sql = (
         f"SELECT * FROM (SELECT m.*, row_number() OVER (PARTITION BY m.holding ORDER BY m.report_id DESC) AS n "  # noqa: S608
         f"FROM ({_SELECTOR_SQL.replace('{full}', rule.full_sql)} AND ({rule.full_sql} OR {rule.flag_sql})) m) "
-        "ranked WHERE n <= 200"
+        "ranked WHERE n <= %s"
     )
-    args = [*rule.full_params, entity_kind, value, Property.SUBJECT.value, *rule.full_params, *rule.flag_params]
+    args = [
+        *rule.full_params,
+        entity_kind,
+        value,
+        Property.SUBJECT.value,
+        *rule.full_params,
+        *rule.flag_params,
+        SELECTOR_STATEMENTS + 1,  # one more, to know whether there are more
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         columns = [c.name for c in cursor.description or ()]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-    visible = [r for r in rows if r["holding"] == "full"]
+    visible = sorted((r for r in rows if r["holding"] == "full"), key=lambda r: r["report_id"], reverse=True)
+    capped = len(visible) > SELECTOR_STATEMENTS
+    visible = visible[:SELECTOR_STATEMENTS]
     hits: list[Hit] = []
     if visible:
-        visible.sort(key=lambda r: r["report_id"], reverse=True)
         hit = Hit(visible[0]["entity_id"], value, entity_kind, 1.0, [f"exact {selector.replace('_', ' ')}"])
         written = sorted({r["value"] for r in visible} - {value})
         if written:
             hit.why.append("written as " + ", ".join(written[:5]))
         hit.reports = [_report_ref(r) for r in visible]
         _order_reports(hit)
+        # Only the newest statements are read: said so, rather than a count that looks whole.
+        hit.reports_capped = capped
         hits = [hit]
-    flags = _flags_from_rows([r for r in rows if r["holding"] == "flag"]) if actor is not None else []
+    flagged = sorted((r for r in rows if r["holding"] == "flag"), key=lambda r: r["report_id"], reverse=True)
+    flags = _flags_from_rows(flagged[:SELECTOR_STATEMENTS]) if actor is not None else []
     return hits, flags
 
 

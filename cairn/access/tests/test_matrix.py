@@ -127,7 +127,10 @@ API_OPERATIONS: dict[str, Row] = {
     "GET /api/v1/search": Row(HIDDEN, only=READERS_WHO_SEARCH, kwargs={"query": "?q=Ana+Popescu&reason=test"}),
     "GET /api/v1/watches": Row(HIDDEN, only=READERS_WHO_SEARCH),
     "POST /api/v1/watches": Row(
-        HIDDEN, only={r: CREATED for r in READERS_WHO_SEARCH}, method="post", body={"query": "07700 900123", "reason": "test"}
+        HIDDEN,
+        only={r: CREATED for r in READERS_WHO_SEARCH},
+        method="post",
+        body={"query": "07700 900123", "reason": "test"},
     ),
     "DELETE /api/v1/watches/{watch_id}": Row(
         HIDDEN, only={r: NO_CONTENT for r in READERS_WHO_SEARCH}, method="delete", kwargs={"watch_id": 999999}

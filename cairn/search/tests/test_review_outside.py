@@ -164,6 +164,23 @@ def test_a_selector_search_is_one_page_and_its_second_page_does_not_repeat_the_f
     assert made.reference not in html and "only 1 page" in html
 
 
+def test_a_selector_named_in_more_reports_than_are_read_says_so(forces, monkeypatch) -> None:
+    """Only the newest reports naming a selector are read (200); the hit says when there are more."""
+    from cairn.search import selectors
+
+    monkeypatch.setattr(selectors, "SELECTOR_STATEMENTS", 2)
+    made = [report(forces["bracken"], f"Driver {i} uses the phone.", phone("07700 900321")) for i in range(3)]
+    client = verified_client(forces["alder"], reason=REASON)
+    hit = client.get(API, {"q": "07700 900321", "reason": REASON}).json()["hits"][0]
+    assert [r["id"] for r in hit["reports"]] == [made[2].pk, made[1].pk] and hit["reports_capped"] is True
+    html = client.get(reverse("search:search"), {"q": "07700 900321"}).content.decode()
+    assert 'data-testid="reports-capped"' in html
+    # Exactly as many as are read is not "more".
+    monkeypatch.setattr(selectors, "SELECTOR_STATEMENTS", 3)
+    hit = client.get(API, {"q": "07700 900321", "reason": REASON}).json()["hits"][0]
+    assert len(hit["reports"]) == 3 and hit["reports_capped"] is False
+
+
 # --- reasons and the audit ----------------------------------------------------------------------
 
 
@@ -203,7 +220,9 @@ def test_a_watch_of_an_unknown_kind_is_refused_not_made_a_watch_on_words(forces)
     """Before: kind 'telepathy' on a phone made a word watch, which never flags restricted holdings of the phone."""
     client = verified_client(forces["alder"])
     api = client.post(
-        "/api/v1/watches", {"query": "07700 900461", "kind": "telepathy", "reason": "op"}, content_type="application/json"
+        "/api/v1/watches",
+        {"query": "07700 900461", "kind": "telepathy", "reason": "op"},
+        content_type="application/json",
     )
     assert api.status_code == 422 and "telepathy" in api.json()["message"]
     page = client.post(reverse("search:watches"), {"query": "07700 900461", "kind": "telepathy", "reason": "op"})
@@ -233,7 +252,9 @@ def test_a_watch_is_a_standing_search_and_needs_a_reason(forces) -> None:
 
 def test_someone_elses_watch_cannot_be_listed_or_stopped(forces) -> None:
     owner, other = verified_client(forces["alder"]), verified_client(forces["bracken"])
-    watch_id = owner.post("/api/v1/watches", {"query": "07700 900461", "reason": "op"}, content_type="application/json").json()["id"]
+    watch_id = owner.post(
+        "/api/v1/watches", {"query": "07700 900461", "reason": "op"}, content_type="application/json"
+    ).json()["id"]
     assert other.get("/api/v1/watches").json() == []
     # The same answer as for a watch that does not exist: its existence is not confirmed.
     assert other.delete(f"/api/v1/watches/{watch_id}").status_code == 204
