@@ -80,22 +80,27 @@ def person_known_to(
 ) -> tuple[set[int], set[int], list[rule.Flag]]:
     """A merged person as this user may know it: (its records, those readable, flags for the rest).
 
-    ``pairs`` are the merged person's standing "same" pairs. Only records the user may read, or know
-    of by a flag, join it: two records joined only through one the user may not know exists are
-    not one person to them, since only that record's intelligence says so.
+    ``pairs`` are the merged person's standing "same" pairs. The person is joined through records
+    the user may read; one they know of only by a flag is shown as a flag where it joins, and joins
+    nothing through it, nor does one they may not know exists: two records joined only through a
+    record the user may not read are not one person to them, since only its intelligence says so.
     """
     cluster = {entity_id} | {i for p in pairs for i in p}
     readable = readable_entity_ids(user, cluster)
     flags = rule.flags_for(user, entity_ids=sorted(cluster - readable))
-    known = readable | {f.entity_id for f in flags if f.entity_id is not None}
+    flagged = {f.entity_id for f in flags if f.entity_id is not None}
     person, frontier = {entity_id}, [entity_id]
     while frontier:
         here = frontier.pop()
         for a, b in pairs:
             other = b if a == here else a if b == here else None
-            if other is not None and other in known and other not in person:
+            if other is None or other in person:
+                continue
+            if other in readable:
                 person.add(other)
                 frontier.append(other)
+            elif other in flagged:
+                person.add(other)  # a flag where it joins: never a way through
     return person, readable & person, [f for f in flags if f.entity_id in person]
 
 

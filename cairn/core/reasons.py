@@ -25,11 +25,11 @@ def clean_reason(text: str) -> str:
 
 
 def current_reason(request: HttpRequest) -> str:
-    return str(request.session.get(SESSION_KEY, ""))[:MAX_REASON]
+    return clean_reason(str(request.session.get(SESSION_KEY, "")))
 
 
 def set_reason(request: HttpRequest, reason: str) -> None:
-    request.session[SESSION_KEY] = reason.strip()[:MAX_REASON]
+    request.session[SESSION_KEY] = clean_reason(reason)
 
 
 def reason_required(request: HttpRequest) -> HttpResponse | None:

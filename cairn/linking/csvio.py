@@ -78,8 +78,7 @@ def check_encoding(path: Path) -> None:
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(SNIFF_BYTES):
-                # A byte-order mark, or NUL bytes (every other byte of text, when it has none).
-                if (offset == 0 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))) or b"\0" in chunk:
+                if offset == 0 and _utf16(chunk):
                     # Not worth the WINDOWS-1252 advice below: converting from that would garble it.
                     raise CsvError(
                         f"{path.name} is UTF-16 (Excel's 'Unicode text'), not UTF-8; save it as UTF-8 "
@@ -101,6 +100,15 @@ def check_encoding(path: Path) -> None:
         raise CsvError(f"{path.name} is empty: it needs a header line (e.g. id,name,dob) and a record on each line")
 
 
+def _utf16(start: bytes) -> bool:
+    """Whether a file starting so is UTF-16: its byte-order mark, or (without one) a NUL beside most
+    of the first letters, as ASCII text is in UTF-16. A stray NUL elsewhere in UTF-8 is not."""
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    head = start[:4096]
+    return len(head) >= 4 and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4
+
+
 def ragged_rows(path: Path, names: list[str]) -> None:
     """When the sniffer found one column named like 'id,name', say which row does not fit the header.
 
@@ -111,13 +119,23 @@ def ragged_rows(path: Path, names: list[str]) -> None:
         return
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiters[0])
-        width = len(next(reader, []))
-        for row in reader:
-            if row and len(row) != width:
-                raise CsvError(
-                    f"{path.name}: line {reader.line_num} has {len(row)} fields but the header has {width}; "
-                    "every record needs one field per column (quote a value that contains the delimiter)"
-                )
+        line = 1
+        try:
+            width = len(next(reader, []))
+            while True:
+                line = reader.line_num + 1  # where the next record starts (a quoted field may span lines)
+                row = next(reader, None)
+                if row is None:
+                    return
+                if row and len(row) != width:
+                    raise CsvError(
+                        f"{path.name}: line {line} has {len(row)} fields but the header has {width}; "
+                        "every record needs one field per column (quote a value that contains the delimiter)"
+                    )
+        except csv.Error as exc:  # e.g. a quote never closed runs a field past the reader's limit
+            raise CsvError(
+                f"{path.name}: the record from line {line} cannot be read ({exc}); is a quote left open?"
+            ) from None
 
 
 def header(con: Any, path: Path) -> list[str]:

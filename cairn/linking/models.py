@@ -114,6 +114,10 @@ class MatchProposal(models.Model):
     source = models.CharField(max_length=16, choices=ProposalSource.choices)
     # The standing decision, kept in step with the judgements (the newest not undone).
     decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    # The re-resolution run that last scored the pair (found it, or found it again), if any.
+    last_run = models.ForeignKey(
+        "linking.ResolutionRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -52,9 +52,15 @@ def _progress(run: ResolutionRun, **fields: object) -> None:
 
 
 def execute(run_id: int) -> int:
-    run = ResolutionRun.objects.get(pk=run_id)
+    with transaction.atomic():
+        # Taken only while queued: a run marked abandoned (its worker stopped with the task still in
+        # the queue) stays failed when a worker comes back, rather than running beside its successor.
+        run = ResolutionRun.objects.select_for_update().filter(pk=run_id, state=RunState.QUEUED).first()
+        if run is None:
+            return 0
+        _progress(run, state=RunState.RUNNING, started_at=timezone.now(), stage="reading person records")
     total = matching.record_count()
-    _progress(run, state=RunState.RUNNING, started_at=timezone.now(), records=total, stage="reading person records")
+    _progress(run, records=total)
     try:
         rows: list[Any] = []
         for chunk in matching.all_records():
@@ -69,7 +75,9 @@ def execute(run_id: int) -> int:
         ]
         created = 0
         for start_at in range(0, len(found), SAVE_CHUNK):
-            created += services.proposals_save(found[start_at : start_at + SAVE_CHUNK], source=ProposalSource.BATCH)
+            created += services.proposals_save(
+                found[start_at : start_at + SAVE_CHUNK], source=ProposalSource.BATCH, run_id=run.pk
+            )
             _progress(
                 run,
                 done=total // 2 + (total - total // 2) * min(len(found), start_at + SAVE_CHUNK) // max(1, len(found)),

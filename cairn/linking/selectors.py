@@ -14,7 +14,7 @@ from cairn.accounts.models import User
 from cairn.entities.choices import EntityKind, Property
 from cairn.entities.models import Entity
 from cairn.intelligence.models import IntelligenceReport
-from cairn.linking.choices import Decision, ProposalSource
+from cairn.linking.choices import Decision
 from cairn.linking.models import MatchProposal, NoiseSelector, ResolutionRun
 
 # A correlation lists at most this many counterpart reports per selector; more means "mark it as noise?".
@@ -95,18 +95,12 @@ def review_queue(*, actor: User) -> QuerySet[MatchProposal]:
 
 
 def run_proposals_for(*, actor: User, run: ResolutionRun) -> int:
-    """The proposals a re-resolution run found that this analyst may judge.
+    """The proposals a re-resolution run scored (found, or found again) that this analyst may judge.
 
     The run's own total counts pairs of records others may not know exist, so it is never shown.
-    A run is the only batch source while it runs (one at a time), so its proposals are the batch
-    ones first stored between its start and its end.
+    A pair scored again by a later run counts for that run.
     """
-    if run.started_at is None:
-        return 0
-    found = access.proposals_visible_to(actor).filter(source=ProposalSource.BATCH, created_at__gte=run.started_at)
-    if run.finished_at is not None:
-        found = found.filter(created_at__lte=run.finished_at)
-    return found.count()
+    return access.proposals_visible_to(actor).filter(last_run=run).count()
 
 
 def proposal_for(*, actor: User, proposal_id: int) -> MatchProposal | None:

@@ -304,6 +304,20 @@ def noise_clear(*, actor: User, entity_id: int, reason: str) -> None:
             object_repr="noise mark removed",
             reason=reason,
         )
+        # Hits the mark held back (a side released while it stood) are told now it is gone.
+        transaction.on_commit(lambda: _tell_held_hits(entity.pk))
+
+
+def _tell_held_hits(entity_id: int) -> int:
+    with transaction.atomic():
+        hits = list(
+            Hit.unscoped_objects.filter(entity_id=entity_id)
+            .filter(Q(report_side_told=False) | Q(other_side_told=False))
+            .select_related("entity")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        return _tell_hits(hits) if hits else 0
 
 
 # --- proposals -------------------------------------------------------------------------------------
@@ -316,12 +330,16 @@ def auto_merge_threshold() -> float | None:
 
 
 def proposals_save(
-    found: Iterable[tuple[int, int, float, float, list[dict[str, object]]]], *, source: str = ProposalSource.REALTIME
+    found: Iterable[tuple[int, int, float, float, list[dict[str, object]]]],
+    *,
+    source: str = ProposalSource.REALTIME,
+    run_id: int | None = None,
 ) -> int:
     """Store the model's proposals ``(entity a, entity b, probability, match weight, explanation)``.
 
     A pair already proposed keeps its judgements; its score is refreshed. Above the
     automatic-merge threshold a pair never judged gets a "same" judgement, marked automatic.
+    ``run_id``: the re-resolution run scoring them, recorded on each pair found or found again.
     """
     rows = {}
     for a, b, probability, weight, explanation in found:
@@ -350,14 +368,16 @@ def proposals_save(
                 explanation=e,
                 cross_organisation=orgs.get(left) != orgs.get(right),
                 source=source,
+                last_run_id=run_id,
             )
             for (left, right), (p, w, e) in sorted(rows.items())
         ]
+        refreshed = ["probability", "match_weight", "explanation", "updated_at"]
         MatchProposal.unscoped_objects.bulk_create(
             proposals,
             update_conflicts=True,
             unique_fields=["left", "right"],
-            update_fields=["probability", "match_weight", "explanation", "updated_at"],
+            update_fields=refreshed + (["last_run"] if run_id is not None else []),
         )
         if threshold is not None:
             _merge_automatically(rows, threshold, orgs)
@@ -525,11 +545,14 @@ def _lock_cluster(entity_id: int, attempts: int = 3) -> tuple[set[int], list[tup
 
     Read again after locking: a judgement that committed meanwhile may have changed it. Only the
     locked proposals are undone, so a pair joined after the check is never split unchecked. Locked
-    in pair order (left, right), the order ``proposals_save`` writes them in, so the two never deadlock.
+    in pair order (left, right), the order ``proposals_save`` writes them in, so the two never
+    deadlock: a try whose cluster moved gives its locks back (its savepoint rolled back) before the
+    next locks the new cluster in order. After the last try the cluster is the one locked.
     """
     cluster = cluster_of(entity_id)
     locked: list[tuple[int, int, int]] = []
-    for _ in range(attempts):
+    for attempt in range(attempts):
+        savepoint = transaction.savepoint()
         locked = list(
             MatchProposal.unscoped_objects.select_for_update()
             .filter(left_id__in=cluster, right_id__in=cluster, decision=Decision.SAME)
@@ -537,8 +560,10 @@ def _lock_cluster(entity_id: int, attempts: int = 3) -> tuple[set[int], list[tup
             .values_list("pk", "left_id", "right_id")
         )
         again = cluster_of(entity_id)
-        if again == cluster:
+        if again == cluster or attempt == attempts - 1:
+            transaction.savepoint_commit(savepoint)
             break
+        transaction.savepoint_rollback(savepoint)
         cluster = again
     return cluster, locked
 

@@ -553,8 +553,9 @@ def _flags_from_rows(rows: list[dict[str, Any]]) -> list[FlagHit]:
 # --- selectors ---------------------------------------------------------------------------------
 
 
-# A selector search reads the newest this many statements readable in full, and as many flagged.
-SELECTOR_STATEMENTS = 200
+# A selector search reads the statements of the newest this many reports readable in full, and as
+# many flagged.
+SELECTOR_REPORTS = 200
 
 
 def search_selector(
@@ -564,15 +565,16 @@ def search_selector(
 
     One query, one pass over the selector's statements: each is marked 'full' (the rule lets the
     searcher read its report, with the filters) or 'flag' (restricted, shown as a flag), and the
-    newest ``SELECTOR_STATEMENTS`` of each kind are kept (a hit says when there are more). It is
-    raw SQL because Django's building of the querysets cost more than PostgreSQL's answer; the
-    rule in it is the policy's own, compiled from its Q objects (``report_rule_sql``).
+    statements of the newest ``SELECTOR_REPORTS`` reports of each kind are kept (a hit says when
+    there are more). It is raw SQL because Django's building of the querysets cost more than
+    PostgreSQL's answer; the rule in it is the policy's own, compiled from its Q objects
+    (``report_rule_sql``).
     """
     filters = filters or Filters()
     entity_kind = SELECTOR_ENTITY_KIND[selector]
     rule = _Rule.of(actor, unrestricted=unrestricted, report_filter=filters.q() or None)
     sql = (
-        f"SELECT * FROM (SELECT m.*, row_number() OVER (PARTITION BY m.holding ORDER BY m.report_id DESC) AS n "  # noqa: S608
+        f"SELECT * FROM (SELECT m.*, dense_rank() OVER (PARTITION BY m.holding ORDER BY m.report_id DESC) AS n "  # noqa: S608
         f"FROM ({_SELECTOR_SQL.replace('{full}', rule.full_sql)} AND ({rule.full_sql} OR {rule.flag_sql})) m) "
         "ranked WHERE n <= %s"
     )
@@ -583,15 +585,16 @@ def search_selector(
         Property.SUBJECT.value,
         *rule.full_params,
         *rule.flag_params,
-        SELECTOR_STATEMENTS + 1,  # one more, to know whether there are more
+        SELECTOR_REPORTS + 1,  # one more, to know whether there are more
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         columns = [c.name for c in cursor.description or ()]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    # n ranks reports, not statements: a report writing the selector twice is one report.
     visible = sorted((r for r in rows if r["holding"] == "full"), key=lambda r: r["report_id"], reverse=True)
-    capped = len(visible) > SELECTOR_STATEMENTS
-    visible = visible[:SELECTOR_STATEMENTS]
+    capped = any(r["n"] > SELECTOR_REPORTS for r in visible)
+    visible = [r for r in visible if r["n"] <= SELECTOR_REPORTS]
     hits: list[Hit] = []
     if visible:
         hit = Hit(visible[0]["entity_id"], value, entity_kind, 1.0, [f"exact {selector.replace('_', ' ')}"])
@@ -604,7 +607,7 @@ def search_selector(
         hit.reports_capped = capped
         hits = [hit]
     flagged = sorted((r for r in rows if r["holding"] == "flag"), key=lambda r: r["report_id"], reverse=True)
-    flags = _flags_from_rows(flagged[:SELECTOR_STATEMENTS]) if actor is not None else []
+    flags = _flags_from_rows([r for r in flagged if r["n"] <= SELECTOR_REPORTS]) if actor is not None else []
     return hits, flags
 
 

@@ -15,6 +15,7 @@ from cairn.audit.choices import AuditAction
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, Property
 from cairn.entities.models import Statement
 from cairn.entities.normalise import name_tokens
+from cairn.intelligence.models import IntelligenceReport
 from cairn.notifications.models import Notification
 from cairn.notifications.services import notify_many
 from cairn.search.choices import QueryKind, WatchKind
@@ -187,8 +188,6 @@ def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
                 )
             )
             interested.add(report_id)
-    from cairn.intelligence.models import IntelligenceReport
-
     # The originators of the flagged reports, read together: told that someone is interested, not who.
     for report_id, author_id, reference in sorted(
         IntelligenceReport.unscoped_objects.filter(pk__in=interested).values_list("pk", "author_id", "reference")

@@ -110,7 +110,10 @@ ASKED = (
 
 def asked(params: Any) -> dict[str, str]:
     """The parameters of a search that ran (so each was valid) that were given, as given."""
-    return {k: v.strip()[:100] for k in ASKED if isinstance(v := params.get(k), str) and v.strip()}
+    given = {k: v.strip()[:100] for k in ASKED if isinstance(v := params.get(k), str) and v.strip()}
+    if given.get("kind") == QueryKind.AUTO:
+        del given["kind"]  # the default, asked of no one (the API always passes it)
+    return given
 
 
 @login_required

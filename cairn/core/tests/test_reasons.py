@@ -62,3 +62,16 @@ def test_the_requirement_can_be_switched_off() -> None:
     author, report = _report("confidential")
     client = verified_client(author, reason="")
     assert client.get(reverse("intelligence:detail", args=[report.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_reason_is_kept_on_one_line_without_control_characters() -> None:
+    """A NUL byte cannot be written to the audit log: a reason stated with one must not break what it opens."""
+    author, report = _report("restricted")
+    client = verified_client(author, reason="")
+    url = reverse("intelligence:detail", args=[report.pk])
+    client.post(reverse("core:reason"), {"reason": "Op\x00Lantern\n 42", "next": url})
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("search:search"), {"q": "07700 900777"}).status_code == 200
+    entry = AuditEntry.objects.filter(action="view", object_type="intelligence.report").latest("id")
+    assert entry.reason == "Op Lantern 42"

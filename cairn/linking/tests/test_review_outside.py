@@ -106,6 +106,23 @@ def test_records_joined_only_through_a_confidential_record_are_not_one_person_to
 
 
 @pytest.mark.django_db
+def test_a_record_known_only_by_a_flag_is_a_flag_where_it_joins_and_joins_nothing_through_it() -> None:
+    """Calder's restricted record is a flag to Alder: it says Calder holds something, not whose men are one."""
+    alder, bracken, calder = analyst("alder"), analyst("bracken"), analyst("calder")
+    x = person(submit(alder, "Nguyen Van Minh", dob="1994-03-07"))
+    y = person(submit(bracken, "Minh NGUYEN", dob="1994", text="Minh NGUYEN drives the van."))
+    z = person(submit(calder, "Nguyen Minh", dob="1994-03-07", level="restricted", text="Source: he is Minh."))
+    services.proposals_save([(x, z, 0.9, 5.0, []), (z, y, 0.9, 5.0, [])])
+    for p in (pair(x, z), pair(z, y)):
+        services.judge(actor=calder, proposal_id=p.pk, decision=Decision.SAME, reason="the source says so")
+    client = verified_client(alder)
+    for own in (x, y):
+        body = client.get(f"/api/v1/people/{own}").json()
+        assert [r["entity_id"] for r in body["records"]] == [own], body
+        assert len(body["flags"]) == 1 and "contact_point" in body["flags"][0], body
+
+
+@pytest.mark.django_db
 def test_a_person_merged_also_with_a_confidential_record_looks_and_splits_like_one_without(bridged) -> None:
     """Alder merges its record with Bracken's; Calder's confidential record hangs off Bracken's.
 
@@ -169,6 +186,72 @@ def test_a_hit_waiting_for_a_release_is_not_told_once_its_selector_is_noise(djan
     assert not Notification.objects.filter(kind__in=["hit", "hit_flag"]).exists()
 
 
+@pytest.mark.django_db
+def test_a_hit_held_back_by_noise_is_told_once_the_mark_is_cleared(django_capture_on_commit_callbacks) -> None:
+    alder = UserFactory(organisation=OrganisationFactory(code="alder"), roles=[Role.OFFICER])
+    bracken_org = OrganisationFactory(code="bracken")
+    bracken = UserFactory(organisation=bracken_org, roles=[Role.OFFICER])
+    supervisor = UserFactory(organisation=bracken_org, roles=[Role.SUPERVISOR])
+    number = SubjectInput(kind="phone", value="0800 121 700", role="user")
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_report(alder, number, text="Victim called the number.")
+        waiting = submit_report(bracken, number, text="Low grade tip about a number.", source_evaluation="3")
+    [entity_id] = selectors.selector_entity_ids(waiting)
+    services.noise_mark(actor=supervisor, entity_id=entity_id, reason="looks like a helpline")
+    with django_capture_on_commit_callbacks(execute=True):
+        intelligence.report_review(actor=supervisor, report=waiting, changes={"dissemination": "shared"}, reason="ok")
+    assert not Notification.objects.filter(kind__in=["hit", "hit_flag"]).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.noise_clear(actor=supervisor, entity_id=entity_id, reason="not a helpline after all")
+    told = Notification.objects.filter(kind="hit")
+    assert sorted(n.recipient_id for n in told) == sorted([alder.pk, bracken.pk])
+    # Cleared and told once: clearing again (after marking again) tells no one twice.
+    services.noise_mark(actor=supervisor, entity_id=entity_id, reason="again")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.noise_clear(actor=supervisor, entity_id=entity_id, reason="again")
+    assert Notification.objects.filter(kind="hit").count() == 2
+
+
+# --- runs: one at a time, even when a worker comes back ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_abandoned_run_stays_failed_when_its_task_runs_later() -> None:
+    """Its task was still queued when the worker stopped: a worker that starts again must not run it too."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cairn.linking.choices import RunState
+    from cairn.linking.models import ResolutionRun
+
+    alder = analyst("alder")
+    submit(alder, "Ann Lee", dob="1990-01-01", text="Ann Lee, sighting 1.")
+    submit(alder, "Ann Lee", dob="1990-01-01", text="Ann Lee, sighting 2.")
+    left = runs.start(actor=alder)
+    ResolutionRun.objects.filter(pk=left.pk).update(updated_at=timezone.now() - runs.ABANDONED_AFTER - timedelta(1))
+    fresh = runs.start(actor=alder)
+    assert runs.execute(left.pk) == 0
+    left.refresh_from_db()
+    assert left.state == RunState.FAILED and left.started_at is None
+    assert runs.execute(fresh.pk) == 1
+    assert ResolutionRun.objects.get(pk=fresh.pk).state == RunState.DONE
+
+
+@pytest.mark.django_db
+def test_a_run_counts_the_pairs_it_scored_again() -> None:
+    """A pair found as a report arrived, then scored again by a run, counts for the run to whoever may judge it."""
+    alder = analyst("alder")
+    x = person(submit(alder, "Ann Lee", dob="1990-01-01", text="Ann Lee, sighting 1."))
+    y = person(submit(alder, "Ann Lee", dob="1990-01-01", text="Ann Lee, sighting 2."))
+    services.proposals_save([(x, y, 0.7, 3.0, [])])  # as the second report arrived
+    run = runs.start(actor=alder)
+    runs.execute(run.pk)
+    assert pair(x, y).probability != 0.7  # scored again
+    assert selectors.run_proposals_for(actor=alder, run=run) == 1
+    assert verified_client(alder).get(f"/api/v1/resolution-runs/{run.pk}").json()["proposals_created"] == 1
+
+
 # --- cairn resolve: bad input says what is wrong ------------------------------------------------------
 
 
@@ -198,6 +281,24 @@ def test_resolve_rows_with_more_fields_than_the_header_are_named(tmp_path: Path)
     message = _refused(tmp_path, "people.csv", b"id,name\n1,Ann Lee,extra,more\n2,Bob Ray\n")
     assert "has no column id" not in message  # it has: the rows do not fit it
     assert "line 2" in message and "4 fields" in message and "2" in message
+
+
+def test_resolve_an_open_quote_is_named_not_a_traceback(tmp_path: Path) -> None:
+    # Python's reader gives up on a field past 128 KiB: a quote never closed before a long tail.
+    message = _refused(tmp_path, "people.csv", b'id,name\n1,"Ann Lee,x,y\n' + b"2,Bob Ray\n" * 20_000)
+    assert "line 2" in message and "quote" in message
+
+
+def test_resolve_a_ragged_record_is_named_by_the_line_it_starts_on(tmp_path: Path) -> None:
+    message = _refused(tmp_path, "people.csv", b'id,name\n1,"Ann\nLee"\n2,"Bob\nRay\nJr",x,y\n3,Cy\n')
+    assert "line 4 has 4 fields" in message
+
+
+def test_resolve_a_stray_nul_in_a_utf8_file_is_not_called_utf16(tmp_path: Path) -> None:
+    src = tmp_path / "people.csv"
+    src.write_bytes("id,name\n1,José Álvarez\x00\n2,Bob Ray\n".encode())
+    r = cairn(str(src), "--out", str(tmp_path / "clusters.csv"))
+    assert "UTF-16" not in r.stderr and "Traceback" not in r.stderr
 
 
 # --- the person page is for people ----------------------------------------------------------------------

@@ -168,7 +168,7 @@ def test_a_selector_named_in_more_reports_than_are_read_says_so(forces, monkeypa
     """Only the newest reports naming a selector are read (200); the hit says when there are more."""
     from cairn.search import selectors
 
-    monkeypatch.setattr(selectors, "SELECTOR_STATEMENTS", 2)
+    monkeypatch.setattr(selectors, "SELECTOR_REPORTS", 2)
     made = [report(forces["bracken"], f"Driver {i} uses the phone.", phone("07700 900321")) for i in range(3)]
     client = verified_client(forces["alder"], reason=REASON)
     hit = client.get(API, {"q": "07700 900321", "reason": REASON}).json()["hits"][0]
@@ -176,9 +176,22 @@ def test_a_selector_named_in_more_reports_than_are_read_says_so(forces, monkeypa
     html = client.get(reverse("search:search"), {"q": "07700 900321"}).content.decode()
     assert 'data-testid="reports-capped"' in html
     # Exactly as many as are read is not "more".
-    monkeypatch.setattr(selectors, "SELECTOR_STATEMENTS", 3)
+    monkeypatch.setattr(selectors, "SELECTOR_REPORTS", 3)
     hit = client.get(API, {"q": "07700 900321", "reason": REASON}).json()["hits"][0]
     assert len(hit["reports"]) == 3 and hit["reports_capped"] is False
+
+
+def test_a_report_writing_the_selector_twice_is_one_report_against_the_cap(forces, monkeypatch) -> None:
+    from cairn.search import selectors
+
+    monkeypatch.setattr(selectors, "SELECTOR_REPORTS", 2)
+    made = [
+        report(forces["bracken"], f"Driver {i} uses 07700 900321.", phone("07700 900321"), phone("+44 7700 900321"))
+        for i in range(2)
+    ]
+    client = verified_client(forces["alder"], reason=REASON)
+    hit = client.get(API, {"q": "07700 900321", "reason": REASON}).json()["hits"][0]
+    assert {r["id"] for r in hit["reports"]} == {r.pk for r in made} and hit["reports_capped"] is False
 
 
 # --- reasons and the audit ----------------------------------------------------------------------

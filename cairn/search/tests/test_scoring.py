@@ -25,3 +25,5 @@ def test_a_word_that_folds_under_four_letters_is_not_forgiven_a_slip() -> None:
     # are two family names).
     assert _token_match("phan", ["fam"], set(), {}) == (0.0, "")
     assert _token_match("phil", ["fel"], set(), {})[0] < FOLD_SLIP_CREDIT
+    # Four letters as written, three once folded ('fin' / 'tin'): still too short to forgive.
+    assert _token_match("phyn", ["thin"], set(), {})[0] < FOLD_SLIP_CREDIT
