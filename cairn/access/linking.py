@@ -23,7 +23,7 @@ from cairn.access.capabilities import Capability
 from cairn.access.policy import can
 from cairn.entities.choices import EntityKind
 from cairn.entities.models import Entity, Statement
-from cairn.linking.models import Judgement, MatchProposal
+from cairn.linking.models import Judgement, MatchProposal, NoiseSelector
 
 
 def may_link(user: Any) -> bool:
@@ -81,27 +81,46 @@ def person_known_to(
     """A merged person as this user may know it: (its records, those readable, flags for the rest).
 
     ``pairs`` are the merged person's standing "same" pairs. The person is joined through records
-    the user may read; one they know of only by a flag is shown as a flag where it joins, and joins
-    nothing through it, nor does one they may not know exists: two records joined only through a
-    record the user may not read are not one person to them, since only its intelligence says so.
+    the user reads in full (every report about them, as a proposal needs): a judgement was made on
+    what both records' reports say, so two records joined only through one the user may not read
+    in full (a flag, a sanitised version of a confidential original, or nothing at all) are not one
+    person to them, since only intelligence they may not read says so. A record known only by a
+    flag is shown as a flag where it joins.
     """
     cluster = {entity_id} | {i for p in pairs for i in p}
     readable = readable_entity_ids(user, cluster)
+    whole = fully_readable_entity_ids(user, readable)
     flags = rule.flags_for(user, entity_ids=sorted(cluster - readable))
     flagged = {f.entity_id for f in flags if f.entity_id is not None}
-    person, frontier = {entity_id}, [entity_id]
+    person = {entity_id}
+    frontier = [entity_id] if entity_id in whole else []
     while frontier:
         here = frontier.pop()
         for a, b in pairs:
             other = b if a == here else a if b == here else None
             if other is None or other in person:
                 continue
-            if other in readable:
+            if other in whole:
                 person.add(other)
                 frontier.append(other)
             elif other in flagged:
                 person.add(other)  # a flag where it joins: never a way through
     return person, readable & person, [f for f in flags if f.entity_id in person]
+
+
+def noise_marks_visible_to(user: Any) -> QuerySet[NoiseSelector]:
+    """Noise marks this user may see (and so clear): their organisation's, or another's on a selector
+    they may see in a report of the marking organisation.
+
+    A mark says its organisation holds the selector: on one the user sees only in their own
+    reports (or another's they may read), it would tell them of a holding they may not know of.
+    """
+    through_marker = rule.statements_visible_to(user).filter(
+        entity_id=OuterRef("entity_id"), report__organisation_id=OuterRef("marked_by__organisation_id")
+    )
+    return NoiseSelector.objects.filter(entity__in=rule.entities_visible_to(user).values("pk")).filter(
+        Q(marked_by__organisation_id=user.organisation_id) | Exists(through_marker)
+    )
 
 
 def statements_about(user: Any, entity_ids: set[int] | list[int]) -> QuerySet[Statement]:

@@ -152,7 +152,9 @@ month swapped. Dunmere's report is RESTRICTED. Calderfell's and Dunmere's report
 1. As `officer.calderfell` or `officer.dunmere`, open Notifications: a hit says your intelligence on
    {LINK_PHONE_E164} meets intelligence held by the other force (Calderfell sees Dunmere's as a flag).
 2. As `{LINK_ANALYST}`, open Match review: Cairn proposes the three records as one person, with
-   the model's reasons field by field. Judge them the same, with a reason.
+   the model's reasons field by field. Judge them the same, with a reason: Aldermoor's and
+   Calderfell's records with each other, and one of them with Dunmere's (records joined only
+   through Dunmere's restricted one are not one person to Aldermoor).
 3. As `{LINK_VIEWER}`, open the person: two records and a flag for Dunmere's; nothing of its text.
 4. As `{LINK_ANALYST}`, split the person: the three records stand alone again, exactly as before.
 """

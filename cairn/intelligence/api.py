@@ -153,7 +153,11 @@ def _report_full(user: User, report_id: int) -> dict[str, Any]:
         "review_state": report.review_state,
         "revision": report.revision,
         "legacy_grading": report.legacy_grading,
-        "sanitised_from_id": report.sanitised_from_id,
+        # The original's id only to those who may read it: to others it is "an original held by" its
+        # organisation, as the page says, and its id would let them ask about it.
+        "sanitised_from_id": report.sanitised_from_id
+        if report.sanitised_from_id and policy.report_access(user, report.sanitised_from_id) == "full"
+        else None,
         "statements": [_statement_out(s) for s in statements],
     }
 
@@ -243,7 +247,7 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
     return {
         "id": view.entity.pk,
         "kind": view.entity.kind,
-        "key": view.entity.key,
+        "key": None if view.flag_only else view.entity.key,
         "label": view.label,
         "statements": [_statement_out(s) for s in statements],
         "flags": [_flag_out(f) for f in view.flags],

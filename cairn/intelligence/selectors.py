@@ -125,6 +125,7 @@ class EntityView:
     relationships: list[Statement]
     reports: list[IntelligenceReport]
     flags: list[policy.Flag]
+    flag_only: bool = False  # known only through a flag: its kind, never its key
 
 
 def entity_for_reading(*, actor: User, entity_id: int) -> EntityView | None:
@@ -135,7 +136,9 @@ def entity_for_reading(*, actor: User, entity_id: int) -> EntityView | None:
         if not flags:
             return None
         entity = policy.entities_flagged_to(actor).get(pk=entity_id)  # known through its flag only
-        return EntityView(entity, entity.key or entity.get_kind_display(), {}, [], [], flags)
+        # Its kind only: the number or registration is a selector of restricted intelligence, and
+        # anyone may walk entity ids to ask.
+        return EntityView(entity, entity.get_kind_display(), {}, [], [], flags, flag_only=True)
     visible = policy.statements_visible_to(actor)
     about = list(visible.filter(entity=entity).select_related("report__organisation", "related_entity").order_by("id"))
     inbound = list(

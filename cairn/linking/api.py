@@ -283,9 +283,7 @@ class RunOut(Schema):
     id: int
     state: str
     stage: str
-    records: int
-    done: int
-    percent: int
+    percent: int  # not the count of records: it counts records the viewer may not know of
     proposals_created: int
 
 
@@ -294,8 +292,6 @@ def _run(r: Any, user: User) -> dict[str, Any]:
         "id": r.pk,
         "state": r.state,
         "stage": r.stage,
-        "records": r.records,
-        "done": r.done,
         "percent": r.percent,
         # Only those this analyst may judge: the run's own total counts pairs hidden from them.
         "proposals_created": selectors.run_proposals_for(actor=user, run=r),

@@ -66,7 +66,8 @@ def execute(run_id: int) -> int:
         for chunk in matching.all_records():
             rows.extend(r.for_model() for r in chunk)
             _progress(run, done=len(rows) // 2)  # reading is the first half of the work
-        _progress(run, stage=f"scoring {len(rows):,} records with the trained model")
+        # No count in what viewers are shown: it would count records some of them may not know of.
+        _progress(run, stage="scoring the records with the trained model")
         from cairn.linking.model import predict_pairs
 
         found = [

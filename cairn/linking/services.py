@@ -293,7 +293,11 @@ def noise_clear(*, actor: User, entity_id: int, reason: str) -> None:
     if entity is None or entity.kind == EntityKind.PERSON:
         raise not_marked
     with transaction.atomic():
-        deleted, _ = NoiseSelector.objects.filter(entity_id=entity.pk).delete()
+        # Only a mark the supervisor may see: one made through reports hidden from them is not theirs
+        # to clear, nor to learn of.
+        deleted, _ = NoiseSelector.objects.filter(
+            pk__in=access.noise_marks_visible_to(actor).filter(entity_id=entity.pk).values("pk")
+        ).delete()
         if not deleted:
             raise not_marked
         audit.record(

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cairn.access import intelligence as rule
 from cairn.access import linking as access
 from cairn.access.capabilities import Capability
 from cairn.access.policy import require
@@ -23,7 +22,7 @@ from cairn.audit.choices import AuditAction
 from cairn.core.reasons import current_reason, reason_required
 from cairn.linking import runs, selectors, services
 from cairn.linking.choices import Decision
-from cairn.linking.models import NoiseSelector, ResolutionRun
+from cairn.linking.models import ResolutionRun
 
 PAGE_SIZE = 25
 
@@ -196,9 +195,7 @@ def noise(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         return _back(request, "linking:noise")
-    marks = NoiseSelector.objects.filter(entity__in=rule.entities_visible_to(user).values("pk")).select_related(
-        "entity", "marked_by"
-    )
+    marks = access.noise_marks_visible_to(user).select_related("entity", "marked_by__organisation")
     return render(request, "linking/noise.html", {"marks": marks})
 
 

@@ -106,20 +106,25 @@ def corrections(text: str, readable: tuple[str, list[Any]] | None = None) -> lis
         # SET LOCAL; the search's last statements, which follow, use no trigrams), in one round trip.
         cursor.execute(
             f'SELECT ARRAY(SELECT word FROM "{table}" WHERE word = ANY(%s)), '  # noqa: S608
+            "ARRAY(SELECT w FROM unnest(%s::text[]) AS w WHERE numnode(plainto_tsquery('english', w)) = 0), "
             "set_config('pg_trgm.similarity_threshold', %s, true)",
-            [words, str(_NET)],
+            [words, words, str(_NET)],
         )
-        known = set(cursor.fetchone()[0])  # type: ignore[index]
+        row = cursor.fetchone()
+        # A stop word is in no report's search terms: it is read as typed whoever wrote it, so whether
+        # the vocabulary holds it (a hidden report may be the only one to) changes nothing.
+        stop_words = set(row[1])  # type: ignore[index]
+        known = set(row[0]) - stop_words  # type: ignore[index]
         if known and readable is not None:
-            # Of those, the ones a report the searcher may read uses (a stop word, in no report's search
-            # terms, counts as read). Only known words need asking: an unknown word is in no report.
+            # Of those, the ones a report the searcher may read uses. Only known words need asking:
+            # an unknown word is in no report.
             test, params = readable
             cursor.execute(
-                "SELECT ARRAY(SELECT c.word FROM unnest(%s::text[]) AS c(word) WHERE "  # noqa: S608
-                f"numnode(plainto_tsquery('english', c.word)) = 0 OR {test})",
+                f"SELECT ARRAY(SELECT c.word FROM unnest(%s::text[]) AS c(word) WHERE {test})",  # noqa: S608
                 [sorted(known), *params],
             )
             known = set(cursor.fetchone()[0])  # type: ignore[index]
+        known |= stop_words
         for word in words:
             if word in known or len(word) < 3:
                 options.append([(word, 1.0)])

@@ -150,6 +150,7 @@ def path_entity_page(client: Client, user: User, world: World, level: str) -> st
     if world.reports[level].reference in body:
         return FULL
     assert 'data-testid="flag"' in body
+    assert world.phones[level] not in body  # a flag is who holds it: the number itself is restricted
     return FLAG
 
 
@@ -161,6 +162,7 @@ def path_entity_api(client: Client, user: User, world: World, level: str) -> str
     if any(s["report_id"] == world.reports[level].pk for s in body["statements"]):
         return FULL
     assert body["flags"] and not body["statements"]
+    assert body["key"] is None and world.phones[level] not in str(body)
     return FLAG
 
 

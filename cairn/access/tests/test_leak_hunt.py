@@ -1,0 +1,431 @@
+# ruff: noqa: F811 - ``forces`` is a fixture imported from the search tests
+"""Leak hunt: an analyst of one organisation probing another's restricted and confidential intelligence.
+
+Each test asserts the safe behaviour; a failing test is a leak on the current code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from cairn.accounts.choices import Role
+from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
+from cairn.entities.models import Entity
+from cairn.intelligence.inputs import SubjectInput
+from cairn.linking.tests.test_review_fixes import analyst, person, submit
+from cairn.search.selectors import search
+from cairn.search.tests.test_search import forces, report  # noqa: F401 - a fixture
+from cairn.search.tests.test_search import person as named
+
+pytestmark = pytest.mark.django_db
+
+
+def phone(number: str) -> SubjectInput:
+    return SubjectInput(kind="phone", value=number, role="user")
+
+
+# --- the entity API and page: an entity known only by a flag ------------------------------------
+
+
+def test_entity_api_of_a_flagged_selector_does_not_show_its_number(forces) -> None:
+    """Alder walks /api/v1/entities/{id}: a phone only Bracken's restricted report names is a flag.
+
+    A flag is organisation, contact and date: the number itself is a selector of restricted intelligence.
+    """
+    report(forces["bracken"], "Runner uses 07700 900555.", phone("07700 900555"), level="restricted")
+    entity = Entity.unscoped_objects.get(kind="phone", key="+447700900555")
+    body = verified_client(forces["alder"]).get(f"/api/v1/entities/{entity.pk}?reason=Op+Lantern").json()
+    assert body["flags"], body
+    assert "900555" not in str(body), body
+
+
+def test_entity_page_of_a_flagged_selector_does_not_show_its_number(forces) -> None:
+    report(forces["bracken"], "Runner uses 07700 900556.", phone("07700 900556"), level="restricted")
+    entity = Entity.unscoped_objects.get(kind="phone", key="+447700900556")
+    response = verified_client(forces["alder"]).get(reverse("entities:detail", args=[entity.pk]), {"reason": "Op"})
+    body = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="flag"' in body, body[:2000]
+    assert "900556" not in body
+
+
+# --- entity ids: a selector another organisation's hidden report named first ----------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known, not yet closed: selector entities are shared by key and numbered from one sequence, "
+        "so an old id says the selector was named before; needs public ids that are not the row ids "
+        '(docs/access-control.md, "Known limits").'
+    ),
+)
+def test_submitting_a_selector_does_not_tell_whether_a_hidden_report_named_it_first(forces) -> None:
+    """Selector entities are shared by key and numbered from one sequence: the id the API hands back for
+    a phone in Alder's own new report is old when a report Alder may not know of named it first."""
+    report(forces["calder"], "Source: the fixer uses 07700 900777.", phone("07700 900777"), level="confidential")
+    for n in range(5):  # the world moves on: other entities are made meanwhile
+        report(forces["bracken"], f"Unrelated phone {n}.", phone(f"07700 90080{n}"))
+    before = Entity.unscoped_objects.order_by("-pk").values_list("pk", flat=True).first()
+    response = verified_client(forces["alder"]).post(
+        "/api/v1/reports",
+        {
+            "text": "Two phones seen with a driver.",
+            "source_evaluation": "2",
+            "intelligence_assessment": "B",
+            "handling_code": "P",
+            "dissemination": "shared",
+            "subjects": [
+                {"kind": "person", "value": "Test Driver", "role": "suspect"},
+                {"kind": "phone", "value": "07700 900777", "role": "user"},
+                {"kind": "phone", "value": "07700 900778", "role": "user"},
+            ],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    ids = {s["value_normalised"] or s["value"]: s["entity_id"] for s in response.json()["statements"]}
+    hidden_phone, fresh_phone = ids["+447700900777"], ids["+447700900778"]
+    # What Alder sees of the two phones must not differ: both look newly made.
+    assert (hidden_phone > before) == (fresh_phone > before), (hidden_phone, fresh_phone, before)
+
+
+# --- re-resolution runs: the number of person records ------------------------------------------------
+
+
+def test_a_run_does_not_count_person_records_you_may_not_know_of() -> None:
+    """A run's progress says "n records": every person record in Cairn, confidential ones included.
+
+    Run, let Calder file one confidential report on a person, run again: the count moves by one.
+    """
+    from cairn.linking import runs
+
+    alder, calder = analyst("alder"), analyst("calder")
+    submit(alder, "Ann Lee", dob="1990-01-01")
+    first = runs.start(actor=alder)
+    runs.execute(first.pk)
+    before = verified_client(alder).get(f"/api/v1/resolution-runs/{first.pk}").json()
+    submit(calder, "Ivo Secret", dob="1970-01-01", level="confidential")
+    second = runs.start(actor=alder)
+    runs.execute(second.pk)
+    after = verified_client(alder).get(f"/api/v1/resolution-runs/{second.pk}").json()
+    assert before.keys() == after.keys() and "records" not in after and "done" not in after, (before, after)
+    assert not any(ch.isdigit() for ch in before["stage"] + after["stage"]), (before, after)
+    page = verified_client(alder).get(reverse("linking:runs")).content.decode()
+    assert "records" not in page.split('data-testid="runs"')[1]
+
+
+# --- hits: the fan-out window counts reports you may not know of ------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known, not yet closed: the newest HIT_FANOUT_LIMIT sightings are counted before the rule; "
+        'needs the window per receiving side (docs/access-control.md, "Known limits").'
+    ),
+)
+def test_a_confidential_report_does_not_push_a_readable_one_out_of_the_hit_window(
+    forces, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    """Only the newest HIT_FANOUT_LIMIT reports naming a selector raise hits, counted over every report.
+
+    Alder knows Bracken's shared report names the phone; a hit notification for its own new report
+    comes or not depending on how many reports Alder may not know of name the phone since. (Shown
+    with the limit at 2; at 100 Alder pads the window with its own reports and counts.)
+    """
+    from cairn.linking import services as linking
+    from cairn.notifications.models import Notification
+
+    monkeypatch.setattr(linking, "HIT_FANOUT_LIMIT", 2)
+
+    def hits_for_alder(number: str, hidden: bool) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            report(forces["bracken"], f"Shared: {number}.", phone(number))
+        if hidden:
+            with django_capture_on_commit_callbacks(execute=True):
+                report(forces["calder"], f"Secret: {number}.", phone(number), level="confidential")
+        with django_capture_on_commit_callbacks(execute=True):
+            report(forces["alder"], f"Mine: {number}.", phone(number))
+        return Notification.objects.filter(recipient=forces["alder"], kind="hit", text__contains=number[-3:]).count()
+
+    without = hits_for_alder("07700 900901", hidden=False)
+    with_hidden = hits_for_alder("07700 900902", hidden=True)
+    assert without == 1
+    assert with_hidden == without
+
+
+# --- person search: the candidate names come from every report ------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known, not yet closed: the best names are chosen before the rule reads their rows; "
+        'choosing after it costs the search (docs/benchmarks.md; docs/access-control.md, "Known '
+        'limits").'
+    ),
+)
+def test_hidden_names_do_not_crowd_readable_ones_out_of_a_person_search(forces, monkeypatch) -> None:
+    """The CANDIDATES names most like the query are chosen from every report's names, then the rule is
+    applied: hidden names close to the query push readable ones out. (Shown with 1; at 300 Alder files
+    one report naming 299 near spellings of its own and sees whether its canary still comes back.)"""
+    from cairn.search import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATES", 1)
+    report(forces["bracken"], "Dritan Hoxhaj at the car wash.", named("Dritan Hoxhaj"))
+    alone = search(actor=forces["alder"], query="Dritan Hoxha")
+    report(forces["calder"], "Source: Dritan Hoxha.", named("Dritan Hoxha"), level="confidential")
+    crowded = search(actor=forces["alder"], query="Dritan Hoxha")
+    assert [h.label for h in alone.hits] == ["Dritan Hoxhaj"]
+    assert [h.label for h in crowded.hits] == [h.label for h in alone.hits]
+
+
+# --- did you mean: a word form only hidden reports write ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known, not yet closed: a correction is checked by a stemmed search, so a form only hidden "
+        "reports write is offered when a readable report writes another form of its stem "
+        "(docs/access-control.md)."
+    ),
+)
+def test_did_you_mean_does_not_offer_a_word_form_only_a_hidden_report_writes(forces) -> None:
+    """The docs: "a word only hidden reports use is never offered". A correction is checked by searching
+    it, stemmed: 'runners' (only in Calder's confidential report) finds Bracken's 'runner', so it is offered."""
+    from cairn.search import vocabulary
+
+    report(forces["bracken"], "The runner met them at the quay.")
+    vocabulary.rebuild()
+    plain = search(actor=forces["alder"], query="runnerss").did_you_mean
+    report(forces["calder"], "Source: the runners met them at the quay.", level="confidential")
+    vocabulary.rebuild()
+    hidden = search(actor=forces["alder"], query="runnerss").did_you_mean
+    assert plain == "runner"
+    assert hidden == plain, hidden
+
+
+# --- sanitised versions -------------------------------------------------------------------------------
+
+
+def _sanitised_world() -> dict[str, Any]:
+    """Alder's confidential original on a man (date of birth, nationality), a shared sanitised version that
+    keeps only his name, and Bracken's shared record of the same name born 1988 that Alder judged "same"."""
+    from cairn.intelligence import services as intelligence
+    from cairn.linking import services as linking
+    from cairn.linking.tasks import match_reports
+    from cairn.linking.tests.test_review_fixes import pair
+
+    alder_org = OrganisationFactory(code="alder")
+    alder = UserFactory(organisation=alder_org, roles=[Role.ANALYST])
+    alder_supervisor = UserFactory(organisation=alder_org, roles=[Role.SUPERVISOR])
+    bracken, calder = analyst("bracken"), analyst("calder")
+    original = submit(alder, "Nguyen Van Minh", dob="1988-11-23", nationality="VN", level="confidential")
+    version = intelligence.sanitised_version_create(
+        actor=alder_supervisor,
+        report=original,
+        text="A man is believed to work at a nail bar.",
+        dissemination="shared",
+        subject_entity_ids=[person(original)],
+    )
+    theirs = submit(bracken, "Nguyễn Văn Minh", dob="1988", nationality="VN")
+    match_reports.call([original.pk, theirs.pk])
+    proposal = pair(person(original), person(theirs))
+    linking.judge(actor=alder, proposal_id=proposal.pk, decision="same", reason="dob and workplace match")
+    return {
+        "alder": alder,
+        "bracken": bracken,
+        "calder": calder,
+        "original": original,
+        "version": version,
+        "theirs": theirs,
+        "proposal": proposal,
+    }
+
+
+def test_a_merge_decided_on_a_confidential_originals_facts_is_not_shown_to_a_reader_of_its_sanitised_version() -> None:
+    """Calder may read the sanitised version (a name) and Bracken's record, never the original. Alder's
+    "same", decided on the original's date of birth, must not join them for Calder: the proposal itself is
+    hidden from Calder for exactly this reason (docs/linking.md), but the person page shows the merge."""
+    w = _sanitised_world()
+    for outsider in (w["calder"], w["bracken"]):
+        assert verified_client(outsider).get(f"/api/v1/proposals/{w['proposal'].pk}").status_code == 404
+        body = verified_client(outsider).get(f"/api/v1/people/{person(w['theirs'])}").json()
+        assert body["merged"] is False and len(body["records"]) == 1, body
+
+
+def test_the_api_does_not_give_the_id_of_a_sanitised_versions_confidential_original() -> None:
+    """The page says only "a sanitised version of an original held by Alder"; the API gives the original's id."""
+    w = _sanitised_world()
+    body = verified_client(w["calder"]).get(f"/api/v1/reports/{w['version'].pk}?reason=Op").json()
+    assert body["access"] == "full"
+    assert body["sanitised_from_id"] != w["original"].pk, body
+
+
+def test_did_you_mean_does_not_depend_on_a_stop_word_only_a_hidden_report_writes(forces) -> None:
+    """A query word the vocabulary holds is "read" if it is a stop word, whoever wrote it: a stop word only a
+    confidential report uses makes the rest of the query correctable, where without it nothing is offered."""
+    from cairn.search import vocabulary
+
+    report(forces["bracken"], "Two women were kept above the brothels.")
+    vocabulary.rebuild()
+    plain = search(actor=forces["alder"], query="yourselves brothles").did_you_mean
+    report(forces["calder"], "Source: they kept it to themselves and yourselves.", level="confidential")
+    vocabulary.rebuild()
+    hidden = search(actor=forces["alder"], query="yourselves brothles").did_you_mean
+    assert hidden == plain, (plain, hidden)
+
+
+# --- noise marks ---------------------------------------------------------------------------------------
+
+
+def test_a_noise_mark_made_through_a_hidden_report_does_not_show_to_others() -> None:
+    """Only Alder's own confidential report and Calder's confidential one name the phone. Calder's supervisor
+    marked it noise (they may see it through their own report). Alder's supervisor finds the mark on the noise
+    page (by whom, when, why) and DELETE /api/v1/noise answers 204 instead of "not marked": Calder holds it."""
+    from cairn.linking import services as linking
+
+    alder_org, calder_org = OrganisationFactory(code="alder"), OrganisationFactory(code="calder")
+    alder_sup = UserFactory(organisation=alder_org, roles=[Role.SUPERVISOR])
+    calder_sup = UserFactory(organisation=calder_org, roles=[Role.SUPERVISOR], last_name="Secretkeeper")
+    submit(calder_sup, phone="07700 900333", level="confidential", text="Informant's handler phone.")
+    submit(alder_sup, phone="07700 900333", level="confidential", text="Our own note on the phone.")
+    entity = Entity.unscoped_objects.get(kind="phone", key="+447700900333")
+    linking.noise_mark(actor=calder_sup, entity_id=entity.pk, reason="Calder switchboard")
+    page = verified_client(alder_sup).get(reverse("linking:noise")).content.decode()
+    assert "Secretkeeper" not in page and "Calder switchboard" not in page
+    assert "+447700900333" not in page
+    cleared = verified_client(alder_sup).delete(f"/api/v1/noise/{entity.pk}?reason=probe")
+    assert cleared.status_code == 422, cleared.status_code
+
+
+# --- report references: one sequence for every organisation ------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known, not yet closed: one reference sequence for every organisation counts their reports "
+        'in aggregate; needs a sequence per organisation (docs/access-control.md, "Known limits").'
+    ),
+)
+def test_a_report_reference_does_not_count_reports_you_may_not_know_of(forces) -> None:
+    """References are numbered from one sequence shared by every organisation: the gap between two of
+    Alder's own references is the number of reports filed meanwhile, confidential ones included."""
+    first = report(forces["alder"], "First note.")
+    report(forces["calder"], "Source: a secret.", level="confidential")
+    second = report(forces["alder"], "Second note.")
+    number = lambda r: int(r.reference.rsplit("-", 1)[1])  # noqa: E731
+    assert number(second) - number(first) == 1, (first.reference, second.reference)
+
+
+# --- probes that came out safe (kept as regressions) ----------------------------------------------------
+
+
+def test_safe_entity_api_confidential_and_missing_answer_alike(forces) -> None:
+    report(forces["calder"], "Secret phone 07700 900444.", phone("07700 900444"), level="confidential")
+    hidden = Entity.unscoped_objects.get(kind="phone", key="+447700900444").pk
+    client = verified_client(forces["alder"])
+    a = client.get(f"/api/v1/entities/{hidden}?reason=x")
+    b = client.get(f"/api/v1/entities/{hidden + 999}?reason=x")
+    assert (a.status_code, a.content) == (b.status_code, b.content) == (404, b.content)
+
+
+def test_safe_access_request_on_confidential_or_missing_answers_alike(forces) -> None:
+    hidden = report(forces["calder"], "Secret.", level="confidential")
+    client = verified_client(forces["alder"])
+    answers = [
+        client.post(f"/api/v1/reports/{pk}/access-requests", {"reason": "probe"}, content_type="application/json")
+        for pk in (hidden.pk, hidden.pk + 999)
+    ]
+    assert answers[0].status_code == answers[1].status_code == 404
+    assert answers[0].content == answers[1].content
+
+
+def test_safe_noise_mark_of_a_confidential_selector_answers_as_missing() -> None:
+    from cairn.linking import services as linking  # noqa: F401
+
+    alder_sup = UserFactory(organisation=OrganisationFactory(code="alder"), roles=[Role.SUPERVISOR])
+    calder = analyst("calder")
+    submit(calder, phone="07700 900445", level="confidential")
+    hidden = Entity.unscoped_objects.get(kind="phone", key="+447700900445").pk
+    client = verified_client(alder_sup)
+    answers = [
+        client.post("/api/v1/noise", {"entity_id": pk, "reason": "probe"}, content_type="application/json")
+        for pk in (hidden, hidden + 999)
+    ]
+    assert [a.status_code for a in answers] == [422, 422] and answers[0].content == answers[1].content
+    cleared = [client.delete(f"/api/v1/noise/{pk}?reason=probe") for pk in (hidden, hidden + 999)]
+    assert cleared[0].content == cleared[1].content
+
+
+def test_safe_correlations_leave_out_confidential_and_do_not_count_them(forces, monkeypatch) -> None:
+    from cairn.linking import selectors as linking_selectors
+
+    monkeypatch.setattr(linking_selectors, "MAX_COUNTERPARTS", 1)
+    mine = report(forces["alder"], "Mine: 07700 900446.", phone("07700 900446"))
+    report(forces["bracken"], "Restricted: 07700 900446.", phone("07700 900446"), level="restricted")
+    for _ in range(3):
+        report(forces["calder"], "Secret: 07700 900446.", phone("07700 900446"), level="confidential")
+    body = verified_client(forces["alder"]).get(f"/api/v1/reports/{mine.pk}/correlations").json()
+    assert len(body) == 1 and body[0]["more"] == 0
+    assert [(c["access"], c["reference"]) for c in body[0]["counterparts"]] == [("flag", "")]
+
+
+def test_safe_selector_search_flags_ignore_filters_and_confidential(forces) -> None:
+    report(forces["bracken"], "Restricted: 07700 900447.", phone("07700 900447"), level="restricted")
+    report(forces["calder"], "Secret: 07700 900447.", phone("07700 900447"), level="confidential")
+    from cairn.search.selectors import Filters
+
+    plain = search(actor=forces["alder"], query="07700 900447")
+    for filters in (
+        Filters(source_evaluation="5"),
+        Filters(exploitation_type="sexual"),
+        Filters(organisation="calder"),
+    ):
+        narrowed = search(actor=forces["alder"], query="07700 900447", filters=filters)
+        assert [f.report_id for f in narrowed.flags] == [f.report_id for f in plain.flags]
+    assert len(plain.flags) == 1 and plain.total == 0 and plain.facets["organisation"] == []
+
+
+def test_safe_watches_on_words_never_flag_and_selector_watches_skip_confidential(
+    forces, django_capture_on_commit_callbacks
+) -> None:
+    from cairn.notifications.models import Notification
+    from cairn.search import services as watches
+
+    watches.watch_create(actor=forces["alder"], query="zanzibar lorry", kind="text", reason="op")
+    watches.watch_create(actor=forces["alder"], query="07700 900448", reason="op")
+    with django_capture_on_commit_callbacks(execute=True):
+        report(forces["bracken"], "Zanzibar lorry seen.", level="restricted")
+    with django_capture_on_commit_callbacks(execute=True):
+        report(forces["calder"], "Zanzibar lorry, 07700 900448.", phone("07700 900448"), level="confidential")
+    assert not Notification.objects.filter(recipient=forces["alder"]).exists()
+
+
+def test_safe_judgement_and_person_of_hidden_and_missing_answer_alike() -> None:
+    from cairn.linking.tasks import match_reports
+    from cairn.linking.tests.test_review_fixes import pair
+
+    alder, calder = analyst("alder"), analyst("calder")
+    a = submit(calder, "Ann Lee", dob="1990-01-01", level="confidential", text="one")
+    b = submit(calder, "Ann Lee", dob="1990-01-01", level="confidential", text="two")
+    match_reports.call([a.pk, b.pk])
+    proposal = pair(person(a), person(b))
+    client = verified_client(alder)
+    for url in (f"/api/v1/proposals/{proposal.pk}", f"/api/v1/people/{person(a)}"):
+        missing = url.rsplit("/", 1)[0] + "/999999"
+        x, y = client.get(url), client.get(missing)
+        assert (x.status_code, x.content) == (y.status_code, y.content)
+    j = [
+        client.post(
+            f"/api/v1/proposals/{pk}/judgements", {"decision": "same", "reason": "x"}, content_type="application/json"
+        )
+        for pk in (proposal.pk, 999999)
+    ]
+    assert (j[0].status_code, j[0].content) == (j[1].status_code, j[1].content)
+    assert client.get("/api/v1/proposals").json()["total"] == 0
