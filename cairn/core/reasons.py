@@ -8,12 +8,13 @@ off once the 2025 amendment is commenced.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+
+from cairn.core.text import one_line
 
 SESSION_KEY = "cairn_reason"
 MAX_REASON = 300
@@ -21,7 +22,7 @@ MAX_REASON = 300
 
 def clean_reason(text: str) -> str:
     """A reason as typed, on one line: control characters are no part of it (and a NUL byte cannot be audited)."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text or "").split())[:MAX_REASON]
+    return one_line(text, MAX_REASON)
 
 
 def current_reason(request: HttpRequest) -> str:

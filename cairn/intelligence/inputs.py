@@ -14,6 +14,7 @@ from typing import Any
 import pycountry
 from django.core.exceptions import ValidationError
 
+from cairn.core.text import clean_text
 from cairn.entities.choices import EntityKind, PremisesType, Property, SubjectRole
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_key, normalise
 from cairn.intelligence.choices import (
@@ -29,8 +30,6 @@ from cairn.intelligence.choices import (
 
 MAX_TEXT = 20_000
 MAX_SUBJECTS = 200
-# Control characters other than tab and newlines never belong in a report.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Django rebuilds ``Choices.values`` on every access; an import checks them thousands of times.
 _ROLES = frozenset(SubjectRole.values)
@@ -59,10 +58,6 @@ RELATIONS = {
         Property.HAS_MEMBER,
     )
 }
-
-
-def clean_text(value: str) -> str:
-    return _CONTROL.sub("", value or "").strip()
 
 
 @dataclass

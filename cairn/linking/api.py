@@ -294,7 +294,7 @@ def _run(r: Any, user: User) -> dict[str, Any]:
         "stage": r.stage,
         "percent": r.percent,
         # Only those this analyst may judge: the run's own total counts pairs hidden from them.
-        "proposals_created": selectors.run_proposals_for(actor=user, run=r),
+        "proposals_created": selectors.run_proposals_for(actor=user, runs=[r])[r.pk],
     }
 
 

@@ -39,6 +39,14 @@ def start(*, actor: User) -> ResolutionRun:
                 error=f"Abandoned: no progress since {existing.updated_at:%d %b %Y %H:%M} UTC (its worker stopped).",
                 finished_at=timezone.now(),
             )
+            audit.record(
+                action=AuditAction.CHANGE,
+                actor=actor,
+                obj=existing,
+                object_type="linking.run",
+                object_repr=f"{existing} marked abandoned",
+                detail={"abandoned": True},
+            )
         run = ResolutionRun.objects.create(requested_by=actor)
         audit.record(action=AuditAction.CREATE, actor=actor, obj=run, object_type="linking.run", object_repr=str(run))
         transaction.on_commit(lambda: resolve_everyone.enqueue(run.pk))

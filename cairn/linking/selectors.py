@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from cairn.access import intelligence as rule
 from cairn.access import linking as access
@@ -94,13 +94,21 @@ def review_queue(*, actor: User) -> QuerySet[MatchProposal]:
     )
 
 
-def run_proposals_for(*, actor: User, run: ResolutionRun) -> int:
-    """The proposals a re-resolution run scored (found, or found again) that this analyst may judge.
+def run_proposals_for(*, actor: User, runs: list[ResolutionRun]) -> dict[int, int]:
+    """Per run, the proposals it scored (found, or found again) that this analyst may judge; one query.
 
     The run's own total counts pairs of records others may not know exist, so it is never shown.
     A pair scored again by a later run counts for that run.
     """
-    return access.proposals_visible_to(actor).filter(last_run=run).count()
+    counts = dict(
+        access.proposals_visible_to(actor)
+        .filter(last_run__in=runs)
+        .order_by()
+        .values("last_run")
+        .annotate(n=Count("pk"))
+        .values_list("last_run", "n")
+    )
+    return {run.pk: counts.get(run.pk, 0) for run in runs}
 
 
 def proposal_for(*, actor: User, proposal_id: int) -> MatchProposal | None:

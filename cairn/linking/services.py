@@ -59,18 +59,25 @@ def record_hits(report_ids: list[int]) -> int:
         # released) never both tell of one hit. Waited for, not skipped: the round holding a hit may
         # have decided who to tell before a release let another side see it; once it commits, this
         # round reads the flags again (READ COMMITTED) and tells whoever is still untold.
-        hits = list(
-            Hit.unscoped_objects.filter(Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids))
-            .filter(Q(report_side_told=False) | Q(other_side_told=False))
+        hits = _untold_locked(
+            Q(report_id__in=report_ids) | Q(other_report_id__in=report_ids),
             # A selector marked as noise since the hit was stored raises no hit (told if the mark is cleared).
-            .exclude(Exists(NoiseSelector.objects.filter(entity_id=OuterRef("entity_id"))))
-            .select_related("entity")
-            .select_for_update(of=("self",))
-            .order_by("pk")
+            ~Exists(NoiseSelector.objects.filter(entity_id=OuterRef("entity_id"))),
         )
         if not pairs and not hits:
             return 0
         return _tell_hits(hits)
+
+
+def _untold_locked(*where: Any) -> list[Hit]:  # conditions for filter(): Q or a boolean expression
+    """Hits with a side not yet told, locked in id order until the caller's transaction ends."""
+    return list(
+        Hit.unscoped_objects.filter(*where)
+        .filter(Q(report_side_told=False) | Q(other_side_told=False))
+        .select_related("entity")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
 
 
 def _tell_hits(hits: list[Hit]) -> int:
@@ -314,13 +321,7 @@ def noise_clear(*, actor: User, entity_id: int, reason: str) -> None:
 
 def _tell_held_hits(entity_id: int) -> int:
     with transaction.atomic():
-        hits = list(
-            Hit.unscoped_objects.filter(entity_id=entity_id)
-            .filter(Q(report_side_told=False) | Q(other_side_told=False))
-            .select_related("entity")
-            .select_for_update(of=("self",))
-            .order_by("pk")
-        )
+        hits = _untold_locked(Q(entity_id=entity_id))
         return _tell_hits(hits) if hits else 0
 
 

@@ -208,5 +208,7 @@ def resolution_runs(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Re-resolution run {run.pk} queued.")
         return redirect("linking:runs")
     # Never a run's own total of proposals: it counts pairs hidden from this analyst.
-    shown = [(run, selectors.run_proposals_for(actor=user, run=run)) for run in ResolutionRun.objects.all()[:20]]
+    recent = list(ResolutionRun.objects.all()[:20])
+    counts = selectors.run_proposals_for(actor=user, runs=recent)
+    shown = [(run, counts[run.pk]) for run in recent]
     return render(request, "linking/runs.html", {"runs": shown})

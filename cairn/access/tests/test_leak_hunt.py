@@ -213,38 +213,13 @@ def test_did_you_mean_does_not_offer_a_word_form_only_a_hidden_report_writes(for
 
 
 def _sanitised_world() -> dict[str, Any]:
-    """Alder's confidential original on a man (date of birth, nationality), a shared sanitised version that
-    keeps only his name, and Bracken's shared record of the same name born 1988 that Alder judged "same"."""
-    from cairn.intelligence import services as intelligence
+    """The sanitised-version world of the linking review, with Alder's "same" on the original and Bracken's record."""
     from cairn.linking import services as linking
-    from cairn.linking.tasks import match_reports
-    from cairn.linking.tests.test_review_fixes import pair
+    from cairn.linking.tests.test_review_fixes import sanitised_world
 
-    alder_org = OrganisationFactory(code="alder")
-    alder = UserFactory(organisation=alder_org, roles=[Role.ANALYST])
-    alder_supervisor = UserFactory(organisation=alder_org, roles=[Role.SUPERVISOR])
-    bracken, calder = analyst("bracken"), analyst("calder")
-    original = submit(alder, "Nguyen Van Minh", dob="1988-11-23", nationality="VN", level="confidential")
-    version = intelligence.sanitised_version_create(
-        actor=alder_supervisor,
-        report=original,
-        text="A man is believed to work at a nail bar.",
-        dissemination="shared",
-        subject_entity_ids=[person(original)],
-    )
-    theirs = submit(bracken, "Nguyễn Văn Minh", dob="1988", nationality="VN")
-    match_reports.call([original.pk, theirs.pk])
-    proposal = pair(person(original), person(theirs))
-    linking.judge(actor=alder, proposal_id=proposal.pk, decision="same", reason="dob and workplace match")
-    return {
-        "alder": alder,
-        "bracken": bracken,
-        "calder": calder,
-        "original": original,
-        "version": version,
-        "theirs": theirs,
-        "proposal": proposal,
-    }
+    world = sanitised_world()
+    linking.judge(actor=world["alder"], proposal_id=world["proposal"].pk, decision="same", reason="dob and workplace")
+    return world
 
 
 def test_a_merge_decided_on_a_confidential_originals_facts_is_not_shown_to_a_reader_of_its_sanitised_version() -> None:

@@ -70,7 +70,7 @@ def test_a_reason_is_kept_on_one_line_without_control_characters() -> None:
     author, report = _report("restricted")
     client = verified_client(author, reason="")
     url = reverse("intelligence:detail", args=[report.pk])
-    client.post(reverse("core:reason"), {"reason": "Op\x00Lantern\n 42", "next": url})
+    client.post(reverse("core:reason"), {"reason": "Op \x00Lantern\n 42", "next": url})
     assert client.get(url).status_code == 200
     assert client.get(reverse("search:search"), {"q": "07700 900777"}).status_code == 200
     entry = AuditEntry.objects.filter(action="view", object_type="intelligence.report").latest("id")

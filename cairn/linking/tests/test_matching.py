@@ -93,6 +93,10 @@ def test_a_run_its_worker_left_does_not_stop_later_runs(analysts) -> None:
     left.refresh_from_db()
     assert left.state == RunState.FAILED and left.finished_at is not None
     assert "Abandoned" in left.error
+    from cairn.audit.models import AuditEntry
+
+    marked = AuditEntry.objects.get(object_type="linking.run", object_id=str(left.pk), action="change")
+    assert marked.actor_username == analysts[1].username and marked.detail == {"abandoned": True}
     assert runs.start(actor=analysts[0]).pk == fresh.pk  # and the new one is now the one run
 
 

@@ -94,9 +94,9 @@ def split_via_api(user: Any, entity_id: int) -> Any:
 # --- a sanitised version and the proposals of its person ---------------------------------------------
 
 
-@pytest.mark.django_db
-def test_a_sanitised_version_does_not_open_the_originals_facts_in_a_proposal() -> None:
-    """Calder may read only the sanitised version: the original's date of birth and phone stay hidden."""
+def sanitised_world() -> dict[str, Any]:
+    """Alder's confidential original on a man (date of birth, nationality, phone), a shared sanitised version
+    keeping only his name, and Bracken's shared record of the same name born 1988, proposed with the original."""
     alder_org = OrganisationFactory(code="alder")
     alder = UserFactory(organisation=alder_org, roles=[Role.ANALYST])
     alder_supervisor = UserFactory(organisation=alder_org, roles=[Role.SUPERVISOR])
@@ -113,7 +113,22 @@ def test_a_sanitised_version_does_not_open_the_originals_facts_in_a_proposal() -
     )
     theirs = submit(bracken, "Nguyễn Văn Minh", dob="1988", nationality="VN")
     match_reports.call([original.pk, theirs.pk, version.pk])
-    proposal = pair(person(original), person(theirs))
+    return {
+        "alder": alder,
+        "bracken": bracken,
+        "calder": calder,
+        "original": original,
+        "version": version,
+        "theirs": theirs,
+        "proposal": pair(person(original), person(theirs)),
+    }
+
+
+@pytest.mark.django_db
+def test_a_sanitised_version_does_not_open_the_originals_facts_in_a_proposal() -> None:
+    """Calder may read only the sanitised version: the original's date of birth and phone stay hidden."""
+    world = sanitised_world()
+    alder, bracken, calder, proposal = world["alder"], world["bracken"], world["calder"], world["proposal"]
 
     for outsider in (calder, bracken):  # each may read the sanitised version (and Bracken its own record)
         queue = verified_client(outsider).get("/api/v1/proposals").json()

@@ -77,17 +77,21 @@ def test_a_split_and_proposals_saved_at_once_do_not_deadlock() -> None:
 # --- a merged person joined through a record the viewer may not know of -------------------------------
 
 
-@pytest.fixture
-def bridged() -> dict[str, Any]:
-    """Alder's and Bracken's shared records, joined only through Calder's confidential one (Calder judged both)."""
+def _bridge(level: str) -> dict[str, Any]:
+    """Alder's and Bracken's shared records, joined only through Calder's record at ``level`` (Calder judged both)."""
     alder, bracken, calder = analyst("alder"), analyst("bracken"), analyst("calder")
     x = person(submit(alder, "Nguyen Van Minh", dob="1994-03-07"))
     y = person(submit(bracken, "Minh NGUYEN", dob="1994", text="Minh NGUYEN drives the van."))
-    z = person(submit(calder, "Nguyen Minh", dob="1994-03-07", level="confidential", text="Source: he is Minh."))
+    z = person(submit(calder, "Nguyen Minh", dob="1994-03-07", level=level, text="Source: he is Minh."))
     services.proposals_save([(x, z, 0.9, 5.0, []), (z, y, 0.9, 5.0, [])])
     for p in (pair(x, z), pair(z, y)):
         services.judge(actor=calder, proposal_id=p.pk, decision=Decision.SAME, reason="the source says so")
     return {"alder": alder, "bracken": bracken, "calder": calder, "x": x, "y": y, "z": z}
+
+
+@pytest.fixture
+def bridged() -> dict[str, Any]:
+    return _bridge("confidential")
 
 
 @pytest.mark.django_db
@@ -108,15 +112,9 @@ def test_records_joined_only_through_a_confidential_record_are_not_one_person_to
 @pytest.mark.django_db
 def test_a_record_known_only_by_a_flag_is_a_flag_where_it_joins_and_joins_nothing_through_it() -> None:
     """Calder's restricted record is a flag to Alder: it says Calder holds something, not whose men are one."""
-    alder, bracken, calder = analyst("alder"), analyst("bracken"), analyst("calder")
-    x = person(submit(alder, "Nguyen Van Minh", dob="1994-03-07"))
-    y = person(submit(bracken, "Minh NGUYEN", dob="1994", text="Minh NGUYEN drives the van."))
-    z = person(submit(calder, "Nguyen Minh", dob="1994-03-07", level="restricted", text="Source: he is Minh."))
-    services.proposals_save([(x, z, 0.9, 5.0, []), (z, y, 0.9, 5.0, [])])
-    for p in (pair(x, z), pair(z, y)):
-        services.judge(actor=calder, proposal_id=p.pk, decision=Decision.SAME, reason="the source says so")
-    client = verified_client(alder)
-    for own in (x, y):
+    world = _bridge("restricted")
+    client = verified_client(world["alder"])
+    for own in (world["x"], world["y"]):
         body = client.get(f"/api/v1/people/{own}").json()
         assert [r["entity_id"] for r in body["records"]] == [own], body
         assert len(body["flags"]) == 1 and "contact_point" in body["flags"][0], body
@@ -233,7 +231,7 @@ def test_a_run_counts_the_pairs_it_scored_again() -> None:
     run = runs.start(actor=alder)
     runs.execute(run.pk)
     assert pair(x, y).probability != 0.7  # scored again
-    assert selectors.run_proposals_for(actor=alder, run=run) == 1
+    assert selectors.run_proposals_for(actor=alder, runs=[run]) == {run.pk: 1}
     assert verified_client(alder).get(f"/api/v1/resolution-runs/{run.pk}").json()["proposals_created"] == 1
 
 
