@@ -13,5 +13,6 @@ def clean_text(value: str) -> str:
 
 
 def one_line(value: str, limit: int) -> str:
-    """Text for a single-line field (a reason): cleaned, its whitespace and line breaks one space each."""
-    return " ".join(clean_text(value).split())[:limit]
+    """Text for a single-line field (a reason): a control character, a line break or a run of
+    whitespace is one space (so 'Op\x00Lantern' keeps its two words)."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())[:limit]
