@@ -36,6 +36,7 @@ from cairn.accounts.choices import Jurisdiction, OrganisationKind, Role, Sharing
 from cairn.accounts.models import Organisation, SharingGroup, User
 from cairn.entities.normalise import name_tokens
 from cairn.intelligence.models import IntelligenceReport
+from cairn.intelligence.services import REFERENCE_SEQUENCES_SQL
 from cairn.search.models import NameKey, PersonName
 
 DEFAULT_REPORTS = 1_000_000
@@ -1311,7 +1312,7 @@ def load(world: World, setup: Setup, say: Callable[[str], None]) -> dict[str, fl
         for table, last in ((REPORT, n), (entity, n + len(world.s_key)), (statement, sid)):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [last])
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{LINK}', 'id'), (SELECT coalesce(max(id), 1) FROM {LINK}))")  # noqa: S608
-        cur.execute("SELECT setval('intelligence_report_ref_seq', %s)", [n])
+        cur.execute(REFERENCE_SEQUENCES_SQL)
         say(f"  rows copied in {time.perf_counter() - started:,.0f} s; building {len(indexes)} indexes")
 
         t0 = time.perf_counter()

@@ -5,7 +5,7 @@ field, and psycopg then parses the whole statement to bind its parameters, which
 the rows themselves. COPY sends the rows as a stream of tuples instead. The helpers here are for
 write paths that already hold validated, complete rows (ingest, the importer's batches):
 
-* ``allocate_ids(model, n)`` draws ``n`` primary keys from the table's own sequence, so rows that
+* ``allocate_ids(model, n)`` draws ``n`` primary keys as the table would number them, so rows that
   point at each other (statements at entities, index rows at statements) can be written by COPY
   and still know each other's ids;
 * ``copy_rows(model, columns, rows)`` streams tuples into the model's table;
@@ -24,28 +24,40 @@ from typing import Any
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
-_SEQUENCES: dict[str, str] = {}
+_NEXT_ID: dict[str, str] = {}
 
 
-def _sequence(model: type[models.Model]) -> str:
+def _next_id(model: type[models.Model]) -> str:
+    """The SQL expression that numbers a new row of ``model``: the id column's own default where it has
+    one (``cairn_public_id(nextval(…))`` for rows whose ids must not count), else its identity sequence."""
     table = model._meta.db_table
-    name = _SEQUENCES.get(table)
-    if name is None:
+    expression = _NEXT_ID.get(table)
+    if expression is None:
+        column = model._meta.pk.column  # type: ignore[union-attr]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])  # type: ignore[union-attr]
-            found = cursor.fetchone()
-        if not found or not found[0]:
+            cursor.execute(
+                "SELECT pg_get_expr(d.adbin, d.adrelid), pg_get_serial_sequence(%s, %s) FROM pg_attribute a "
+                "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+                "WHERE a.attrelid = %s::regclass AND a.attname = %s",
+                [table, column, table, column],
+            )
+            default, sequence = cursor.fetchone() or (None, None)
+        if default and "nextval(" in default:
+            expression = default
+        elif sequence:
+            expression = f"nextval('{sequence}'::regclass)"
+        else:
             raise LookupError(f"{table} has no sequence behind its primary key")
-        name = _SEQUENCES[table] = str(found[0])
-    return name
+        _NEXT_ID[table] = expression
+    return expression
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` new primary keys for ``model``, ascending, from the table's own sequence."""
+    """``count`` new primary keys for ``model``, as its id column would number them, in ascending order."""
     if count <= 0:
         return []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_sequence(model), count])
+        cursor.execute(f"SELECT {_next_id(model)} FROM generate_series(1, %s)", [count])  # noqa: S608 (the catalog's own SQL)
         return sorted(r[0] for r in cursor.fetchall())
 
 

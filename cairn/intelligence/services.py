@@ -6,6 +6,7 @@ runs in one transaction and records its audit event in it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -66,12 +67,64 @@ def needs_review(source_evaluation: str, intelligence_assessment: str, handling_
     )
 
 
+# For references written without _next_reference (an older database, a benchmark's COPY): each
+# series (a reference's prefix and year, named as _reference_sequence names it) starts above every
+# number already held in it.
+REFERENCE_SEQUENCES_SQL = r"""
+DO $$
+DECLARE
+    held record;
+    name text;
+BEGIN
+    FOR held IN
+        SELECT substring(reference FROM '^(.*)-\d{4}-\d+(?:-S)?$') AS prefix,
+               substring(reference FROM '-(\d{4})-\d+(?:-S)?$') AS year,
+               max(substring(reference FROM '-\d{4}-(\d+)(?:-S)?$')::bigint) AS last
+        FROM intelligence_intelligencereport
+        WHERE reference ~ '.-\d{4}-\d+(-S)?$'
+        GROUP BY 1, 2
+    LOOP
+        name := format('intelligence_report_ref_%s_%s',
+                       left(encode(sha256(convert_to(held.prefix, 'UTF8')), 'hex'), 16), held.year);
+        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I', name);
+        EXECUTE format('SELECT setval(%L, greatest(%s, (SELECT last_value FROM %I)))', name, held.last, name);
+    END LOOP;
+END
+$$
+"""
+
+
+def _reference_sequence(prefix: str, year: int) -> str:
+    """The sequence of one series of references: a prefix (an organisation's code, as written) and a year.
+
+    Keyed by the prefix, not the organisation: two organisations whose codes begin alike (the prefix is
+    the code's first 16 letters, upper case) share one series rather than write the same reference.
+    """
+    return f"intelligence_report_ref_{hashlib.sha256(prefix.encode()).hexdigest()[:16]}_{year}"
+
+
 def _next_reference(org_code: str, count: int = 1) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('intelligence_report_ref_seq') FROM generate_series(1, %s)", [count])
-        numbers = sorted(r[0] for r in cursor.fetchall())
+    """``count`` new references for reports of this organisation, numbered for it alone, from 1 each year.
+
+    One sequence for every organisation let the gap between two of a force's own references count
+    every report filed meanwhile, confidential ones included. A sequence never blocks (numbers lost to
+    a rolled-back submission are gaps in the force's own series). It is made the first time a force
+    files in a year, with the next year's, so the first reports of a year do not wait for each other.
+    """
     year = timezone.now().year
-    return [f"{org_code.upper()[:16]}-{year}-{n:07d}" for n in numbers]
+    prefix = org_code.upper()[:16]
+    sequence = _reference_sequence(prefix, year)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [sequence])
+        if cursor.fetchone()[0] is None:  # type: ignore[index]
+            # Two first reports at once would both create it (and one fail on the catalog's unique
+            # index): the second waits here until the first commits, then finds it.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cairn.reference'), hashtext(%s))", [sequence])
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {_reference_sequence(prefix, year + 1)}")
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
+        numbers = sorted(r[0] for r in cursor.fetchall())
+    return [f"{prefix}-{year}-{n:07d}" for n in numbers]
 
 
 def _snapshot(report: IntelligenceReport, group_names: list[str] | None = None) -> dict[str, Any]:

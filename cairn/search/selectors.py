@@ -786,13 +786,20 @@ def _first_correction(actor: User, text: str, filters: Filters, deadline: float 
         f'EXISTS (SELECT 1 FROM {_REPORTS} WHERE {_REPORTS}."search_vector" @@ '  # noqa: S608
         f"plainto_tsquery('english', c.word) AND {rule_sql})"
     )
+    typed = set(text.lower().split())
     for candidate in vocabulary.corrections(text, (uses, rule_params)):
         # Whether any report matches, not which: the search the searcher then runs ranks them.
         query = SearchQuery(candidate, search_type="websearch", config="english")
         if candidate == text.lower():
             continue
+        found = readable.filter(search_vector=query)
+        # The search is stemmed: 'runners' finds a report that writes 'runner'. A word offered must be
+        # written, as offered, in a report the searcher may read, or a form only hidden reports write
+        # could be offered. (Vocabulary words are a-z only: nothing in them is a pattern.)
+        for word in set(candidate.split()) - typed:
+            found = found.filter(text__iregex=rf"\m{word}\M")
         _within(deadline)
-        if readable.filter(search_vector=query).exists():
+        if found.exists():
             return candidate
     return ""
 

@@ -1,26 +1,54 @@
-"""COPY-based bulk writes: ids drawn from the table's own sequence, rows inside the caller's transaction."""
+"""COPY-based bulk writes: ids numbered as the table numbers them, rows inside the caller's transaction."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from cairn.accounts.choices import Role
 from cairn.core import bulk
-from cairn.entities.models import Entity
+from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.entities.models import Entity, Statement
+from cairn.intelligence.inputs import ReportInput
+from cairn.intelligence.services import report_submit
 
 pytestmark = pytest.mark.django_db
 
 
 def test_ids_come_from_the_sequence_and_rows_from_copy() -> None:
+    author = UserFactory(organisation=OrganisationFactory(code="bulk"), roles=[Role.ANALYST])
+    report = report_submit(
+        actor=author,
+        data=ReportInput(text="Bulk.", source_evaluation="2", intelligence_assessment="B", handling_code="P"),
+    )
+    entity = Entity.unscoped_objects.create(kind="person")
     now = timezone.now()
-    ids = bulk.allocate_ids(Entity, 3)
+    ids = bulk.allocate_ids(Statement, 3)
     assert ids == sorted(ids) and len(set(ids)) == 3
-    written = bulk.copy_rows(Entity, ("id", "kind", "key", "created_at"), [(i, "person", None, now) for i in ids])
+    columns = ("id", "entity_id", "report_id", "prop", "value", "value_normalised", "role", "created_at")
+    written = bulk.copy_rows(Statement, columns, [(i, entity.pk, report.pk, "name", f"n{i}", "", "", now) for i in ids])
     assert written == 3
-    assert set(Entity.unscoped_objects.filter(pk__in=ids).values_list("kind", flat=True)) == {"person"}
+    assert Statement.unscoped_objects.filter(pk__in=ids).count() == 3
     # The sequence moved on: an ORM insert after a COPY cannot collide with the copied ids.
-    assert Entity.unscoped_objects.create(kind="person").pk > max(ids)
+    later = Statement.unscoped_objects.create(entity=entity, report=report, prop="name", value="orm")
+    assert later.pk > max(ids)
+
+
+def test_entity_ids_are_numbered_as_the_table_numbers_them_and_say_nothing_of_their_order() -> None:
+    ids = bulk.allocate_ids(Entity, 200)
+    assert len(set(ids)) == 200 and all(2**52 <= i < 2**53 for i in ids)  # above old ids, exact in JavaScript
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM entities_entity_id_seq")
+        (last,) = cursor.fetchone()
+        cursor.execute("SELECT cairn_public_id(n) FROM generate_series(%s, %s) n", [last - 199, last])
+        assert sorted(r[0] for r in cursor.fetchall()) == ids  # the table's own default, not a second numbering
+    now = timezone.now()
+    bulk.copy_rows(Entity, ("id", "kind", "key", "created_at"), [(i, "person", None, now) for i in ids])
+    made = [Entity.unscoped_objects.create(kind="person").pk for _ in range(24)]
+    assert not set(made) & set(ids)
+    # Made one after another, in no order (a chance of 2 in 24! that a permutation looks ordered).
+    assert made != sorted(made) and made != sorted(made, reverse=True)
 
 
 def test_copy_instances_marks_them_saved() -> None:
@@ -43,3 +71,19 @@ def test_a_failing_transaction_leaves_nothing() -> None:
 
 def test_nothing_to_allocate() -> None:
     assert bulk.allocate_ids(Entity, 0) == []
+
+
+def test_public_ids_are_a_permutation_within_their_range() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ('x' || 'ffffffff')::bit(32)::bigint")
+        assert cursor.fetchone()[0] == 2**32 - 1  # read unsigned, not sign-extended
+        cursor.execute(
+            "SELECT count(DISTINCT cairn_public_id(n)), min(cairn_public_id(n)), max(cairn_public_id(n)) "
+            "FROM generate_series(0, 200000) n"
+        )
+        distinct, low, high = cursor.fetchone()
+        assert distinct == 200001 and low >= 2**52 and high < 2**53
+        cursor.execute("SELECT cairn_public_id(0), cairn_public_id(%s)", [2**52 - 1])
+        assert all(2**52 <= v < 2**53 for v in cursor.fetchone())
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute("SELECT cairn_public_id(%s)", [2**52])

@@ -1,0 +1,102 @@
+"""Report references: each organisation numbers its own, from 1 each year."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cairn.accounts.choices import Role
+from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.intelligence import services
+from cairn.intelligence.inputs import ReportInput
+from cairn.intelligence.models import IntelligenceReport
+from cairn.search.tests.test_search import report
+
+pytestmark = pytest.mark.django_db
+
+
+def _author(code: str):  # type: ignore[no-untyped-def]
+    organisation = OrganisationFactory(code=code, name=f"{code} (organisation)")
+    return UserFactory(organisation=organisation, roles=[Role.ANALYST, Role.SUPERVISOR])
+
+
+def _number(r: IntelligenceReport) -> int:
+    return int(r.reference.removesuffix("-S").rsplit("-", 1)[1])
+
+
+def test_each_organisation_numbers_its_own_reports_from_one() -> None:
+    alder, calder = _author("alder"), _author("calder")
+    year = timezone.now().year
+    first = report(alder, "First note.")
+    report(calder, "Source: a secret.", level="confidential")
+    report(calder, "Another.")
+    second = report(alder, "Second note.")
+    assert (first.reference, second.reference) == (f"ALDER-{year}-0000001", f"ALDER-{year}-0000002")
+    batch = services.report_submit_many(
+        actor=calder,
+        items=[
+            ReportInput(text=f"Batch {i}.", source_evaluation="2", intelligence_assessment="B", handling_code="P")
+            for i in range(3)
+        ],
+    )
+    assert [_number(r) for r in batch] == [3, 4, 5]
+
+
+def test_a_sanitised_version_takes_the_next_number_of_its_organisation() -> None:
+    alder = _author("alder")
+    original = report(alder, "Source ALPHA saw the van at the farm.", level="confidential")
+    version = services.sanitised_version_create(
+        actor=alder, report=original, text="The van was seen at the farm.", dissemination="shared"
+    )
+    assert version.reference.endswith("-S") and _number(version) == _number(original) + 1
+
+
+def test_references_written_before_continue_above_the_highest() -> None:
+    """A database filled before (or by a benchmark's COPY) holds references the series never drew."""
+    alder = _author("alder")
+    year = timezone.now().year
+    first = report(alder, "First note.")
+    IntelligenceReport.unscoped_objects.filter(pk=first.pk).update(reference=f"ALDER-{year}-0004000")
+    with connection.cursor() as cursor:
+        cursor.execute(services.REFERENCE_SEQUENCES_SQL)
+    assert report(alder, "Next note.").reference == f"ALDER-{year}-0004001"
+    # Run again after the series moved on, it never moves it back.
+    with connection.cursor() as cursor:
+        cursor.execute(services.REFERENCE_SEQUENCES_SQL)
+    assert report(alder, "And the next.").reference == f"ALDER-{year}-0004002"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_reports_of_a_year_at_once_both_get_a_number() -> None:
+    """Both find no series yet: the second waits for the first to make it instead of failing to make it too."""
+    author = _author("race")
+    both_started = threading.Barrier(2)
+
+    def file(n: int) -> str:
+        try:
+            with transaction.atomic():
+                both_started.wait(timeout=10)
+                made = report(author, f"Note {n}.")
+                time.sleep(0.3)  # the first's series is not yet committed when the second asks for it
+            return made.reference
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        references = list(pool.map(file, range(2)))
+    assert sorted(int(r.rsplit("-", 1)[1]) for r in references) == [1, 2]
+
+
+def test_organisations_whose_codes_begin_alike_share_a_series_rather_than_a_reference() -> None:
+    """A reference names a code's first 16 letters, upper case: such organisations number in one series."""
+    north, east, upper = _author("northumbria-police"), _author("northumbria-police-east"), _author("ALDER")
+    lower = _author("alder")
+    made = [report(author, "A note.") for author in (north, east, north, lower, upper)]
+    assert len({r.reference for r in made}) == len(made)
+    assert [_number(r) for r in made[:3]] == [1, 2, 3]
+    assert made[0].reference.startswith("NORTHUMBRIA-POLI-") and made[4].reference.startswith("ALDER-")
