@@ -97,6 +97,33 @@ def _full_q_for(user_id: int, org_id: int, law_enforcement: bool, prefix: str = 
     return Q(**{f"{prefix}organisation_id": org_id}) | (released & wider)
 
 
+def entities_readable_by_audience(organisation: Any, sharing_group_ids: list[int], entity_ids: list[int]) -> set[int]:
+    """Of these entities, those that every organisation reading a record of ``organisation`` shared with
+    these sharing groups may itself read something about in full, through no one's personal grant.
+
+    A record that names an entity carries what it says (a number, a name) to everyone who reads the
+    record; naming only what all of them could already read keeps it from going further than its
+    sources let it (a report granted to one analyst, a confidential report of another sharing group).
+    """
+    remaining = set(entity_ids)
+    # The organisation and every member of the named groups it belongs to (others are refused on saving).
+    groups = SharingGroup.objects.filter(pk__in=sharing_group_ids, members=organisation)
+    audience = {organisation.pk: organisation.is_law_enforcement} | dict(
+        SharingGroup.members.through.objects.filter(sharinggroup__in=groups).values_list(
+            "organisation_id", "organisation__is_law_enforcement"
+        )
+    )
+    for org_id, law_enforcement in audience.items():
+        if not remaining:
+            break
+        # No user: a grant is one person's, never an organisation's.
+        readable = Statement.unscoped_objects.filter(
+            _full_q_for(0, org_id, law_enforcement, "report__"), entity_id__in=sorted(remaining)
+        )
+        remaining &= set(readable.values_list("entity_id", flat=True).distinct())
+    return remaining
+
+
 def report_q(user: Any, prefix: str = "") -> Q:
     """The rule as a filter on any model that reaches a report through ``prefix`` (e.g. "report__").
 

@@ -6,11 +6,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
 
 from cairn.access import groups as access
 from cairn.access import intelligence as rule
 from cairn.access.linking import entities_by_id, readable_entity_ids
+from cairn.access.network import GraphRule
 from cairn.entities.choices import EntityKind, Property
 from cairn.groups.models import CrimeGroup, DetectionRun, ThreatAssessment, ThreatScheme
 from cairn.network.analytics import spread
@@ -192,23 +194,38 @@ def run_for(user: Any, pk: int) -> DetectionRun:
 
 
 def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
-    """A finished run's candidates, with members the viewer can no longer read taken out and labels added."""
+    """A finished run's candidates as the viewer may see them now: members they can no longer read taken
+    out, and the spread and the links counted again from what they may read (a report made confidential
+    since the run takes its organisation, region and links with it); labels added."""
     all_ids = {e for c in run.candidates for ids in c["members"].values() for e in ids}
     readable = readable_entity_ids(user, all_ids) if all_ids else set()
     labels = member_labels(user, sorted(readable))
-    out = []
+    kept: list[tuple[dict[str, Any], dict[str, list[int]], list[int]]] = []
     for c in run.candidates:
         members = {kind: [e for e in ids if e in readable] for kind, ids in c["members"].items()}
         members = {kind: ids for kind, ids in members.items() if ids}
         ids = [e for kind_ids in members.values() for e in kind_ids]
-        if len(ids) < 2:
-            continue
+        if len(ids) >= 2:
+            kept.append((c, members, ids))
+    spreads = spread(user, {i: ids for i, (_, _, ids) in enumerate(kept)})
+    neighbours = _neighbours(user, {e for _, _, ids in kept for e in ids})
+    out = []
+    for i, (c, members, ids) in enumerate(kept):
+        inside = set(ids)
+        internal = sum(len(neighbours[e] & inside) for e in ids) // 2
+        n = len(ids)
+        organisations, regions = spreads.get(i, ({}, {}))
         out.append(
             c
             | {
                 "members": members,
-                "size": len(ids),
+                "size": n,
                 "central": [e for e in c["central"] if e in readable],
+                "organisations": organisations,
+                "regions": regions,
+                "internal_links": internal,
+                "external_links": sum(len(neighbours[e] - inside) for e in ids),
+                "density": round(2 * internal / (n * (n - 1)), 4),
                 "labelled": {
                     kind: [{"id": e, "label": labels[e][1] if e in labels else f"#{e}"} for e in kind_ids]
                     for kind, kind_ids in members.items()
@@ -217,3 +234,23 @@ def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _neighbours(user: Any, entity_ids: set[int]) -> dict[int, set[int]]:
+    """Each of these entities' neighbours in the viewer's graph (named in one report they may read)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    if not entity_ids:
+        return found
+    ids = sorted(entity_ids)
+    pairs = (
+        GraphRule(user)
+        .subject_pairs()
+        .filter(Q(entity_id__in=ids) | Q(report__statements__entity_id__in=ids))
+        .values_list("entity_id", "report__statements__entity_id")
+        .order_by()
+        .distinct()
+    )
+    for a, b in pairs:
+        found[a].add(b)
+        found[b].add(a)
+    return found

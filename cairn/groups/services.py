@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from cairn.access import groups as access
+from cairn.access import intelligence as rule
 from cairn.access.linking import readable_entity_ids
 from cairn.accounts.models import User
 from cairn.audit import services as audit
@@ -78,6 +79,14 @@ def _check_adoption(actor: User, data: AdoptInput) -> list[int]:
         if unreadable := [m for m in members if m not in readable]:
             # The same words for an entity that does not exist: nothing is learnt from the refusal.
             errors["members"] = f"Entity {unreadable[0]} is not one you can read."
+        elif further := sorted(
+            set(members) - rule.entities_readable_by_audience(actor.organisation, list(data.sharing_group_ids), members)
+        ):
+            errors["members"] = (
+                f"Entity {further[0]} is known to you through a report your organisation and the sharing groups "
+                "you record this with may not all read (a report granted to you alone, or another group's): "
+                "the record would pass it on. Leave it out, or ask its originator."
+            )
     if errors:
         raise ValidationError(errors)
     return members

@@ -16,6 +16,7 @@ from cairn.access.linking import readable_entity_ids
 from cairn.accounts.models import User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
+from cairn.core.reasons import current_reason, reason_required
 from cairn.groups import detection, selectors, services
 from cairn.groups.choices import RunState
 from cairn.groups.forms import AdoptForm
@@ -31,14 +32,29 @@ def _analyst(request: HttpRequest) -> User:
 
 
 def _viewed(request: HttpRequest, user: User, what: str, **detail: Any) -> None:
-    audit.record(action=AuditAction.VIEW, actor=user, object_type=f"groups.{what}", request=request, detail=detail)
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type=f"groups.{what}",
+        request=request,
+        reason=current_reason(request),
+        detail=detail,
+    )
 
 
 @login_required
 def group_list(request: HttpRequest) -> HttpResponse:
     user = _analyst(request)
+    if needs := reason_required(request):  # what it shows is intelligence: consulted for a stated reason
+        return needs
     views = selectors.group_list(user)
-    _viewed(request, user, "crime_groups", full=sum(v.access == "full" for v in views), flags=len(views))
+    _viewed(
+        request,
+        user,
+        "crime_groups",
+        full=sum(v.access == "full" for v in views),
+        flags=sum(v.access == "flag" for v in views),
+    )
     return render(
         request,
         "groups/list.html",
@@ -58,6 +74,8 @@ def run_start(request: HttpRequest) -> HttpResponse:
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _analyst(request)
+    if needs := reason_required(request):  # what it shows is intelligence: consulted for a stated reason
+        return needs
     run = selectors.run_for(user, pk)
     candidates = selectors.candidates_now(user, run) if run.state == RunState.DONE else []
     if run.state == RunState.DONE:
@@ -85,11 +103,15 @@ def _offered(user: User, member_ids: list[int]) -> list[tuple[int, str]]:
 @require_http_methods(["GET", "POST"])
 def adopt(request: HttpRequest) -> HttpResponse:
     user = _analyst(request)
+    if request.method == "GET" and (needs := reason_required(request)):
+        return needs
     source = request.GET if request.method == "GET" else request.POST
     offered_ids = _ids(source.get("members" if request.method == "GET" else "offered", ""))
     offered = _offered(user, offered_ids)
     errors: dict[str, list[str]] = {}
     if request.method == "GET":
+        # The page shows each offered member's number or name: a view of them, like an entity page.
+        _viewed(request, user, "adoption", entities=[e for e, _ in offered])
         form = AdoptForm(
             initial={
                 "members": [str(e) for e, _ in offered],
@@ -123,6 +145,8 @@ def adopt(request: HttpRequest) -> HttpResponse:
 @login_required
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _analyst(request)
+    if needs := reason_required(request):  # what it shows is intelligence: consulted for a stated reason
+        return needs
     view = selectors.group_view(user, pk)
     _viewed(request, user, "crime_group", group=pk, access=view.access)
     scheme = selectors.active_scheme()
