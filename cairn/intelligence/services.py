@@ -149,7 +149,10 @@ _KEYED_ENTITIES_SQL = """
 WITH wanted(kind, key) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[])),
 inserted AS (
     INSERT INTO {table} (kind, key, created_at)
-    SELECT kind, key, %s FROM wanted ORDER BY kind, key
+    SELECT w.kind, w.key, %s FROM wanted w
+    -- Only keys not held yet: the id's default (a keyed permutation) is computed for each row offered.
+    WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.kind = w.kind AND e.key = w.key)
+    ORDER BY w.kind, w.key
     ON CONFLICT (kind, key) WHERE key IS NOT NULL DO NOTHING
     RETURNING id, kind, key
 )

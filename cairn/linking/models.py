@@ -82,10 +82,6 @@ class Hit(models.Model):
     # Each side is told when (and only once) it may see at least a flag of the other side.
     report_side_told = models.BooleanField(default=False)
     other_side_told = models.BooleanField(default=False)
-    # On a selector named by more than HIT_FANOUT_LIMIT reports, a side is told only while the pair is in
-    # its window (cairn.linking.services._new_pairs); a later round that finds it there opens it again.
-    report_side_outside = models.BooleanField(default=False)
-    other_side_outside = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager["Hit"]()

@@ -32,15 +32,12 @@ from cairn.intelligence.choices import ReviewState
 from cairn.intelligence.inputs import clean_text
 from cairn.intelligence.models import IntelligenceReport
 from cairn.linking.choices import Decision, ProposalSource
-from cairn.linking.models import Hit, Judgement, MatchProposal, NoiseSelector, Sighting
+from cairn.linking.models import Hit, Judgement, MatchProposal, NoiseSelector
 from cairn.notifications.services import notify_many
 
-# A selector named by more reports than this raises hits only within each side's window (it still
-# correlates on the report page): a new report's originator hears of the newest HIT_FANOUT_LIMIT
-# reports of other organisations they may know of, and each other organisation of the new report
-# through its own newest HIT_OWN_WINDOW reports on the selector.
+# A selector named by more reports than this stops producing hit notifications
+# (it still correlates on the report page) until a supervisor decides about it.
 HIT_FANOUT_LIMIT = 100
-HIT_OWN_WINDOW = 10
 
 
 # --- hits ------------------------------------------------------------------------------------------
@@ -76,18 +73,11 @@ def _untold_locked(*where: Any) -> list[Hit]:  # conditions for filter(): Q or a
     """Hits with a side not yet told, locked in id order until the caller's transaction ends."""
     return list(
         Hit.unscoped_objects.filter(*where)
-        .filter(
-            Q(report_side_told=False, report_side_outside=False) | Q(other_side_told=False, other_side_outside=False)
-        )
+        .filter(Q(report_side_told=False) | Q(other_side_told=False))
         .select_related("entity")
         .select_for_update(of=("self",))
         .order_by("pk")
     )
-
-
-def _open(hit: Hit, side: str) -> bool:
-    """Whether this side ("report" or "other") of the hit may still be told: not yet, and within its window."""
-    return not getattr(hit, f"{side}_side_told") and not getattr(hit, f"{side}_side_outside")
 
 
 def _tell_hits(hits: list[Hit]) -> int:
@@ -102,19 +92,19 @@ def _tell_hits(hits: list[Hit]) -> int:
     # What each originator may see of the other sides: two queries per author, not per hit.
     wanted: dict[int, set[int]] = defaultdict(set)
     for hit in hits:
-        if _open(hit, "report"):
+        if not hit.report_side_told:
             wanted[hit.report_id].add(hit.other_report_id)
-        if _open(hit, "other"):
+        if not hit.other_side_told:
             wanted[hit.other_report_id].add(hit.report_id)
     seen = _access_by_author(reports, wanted)
     rows: list[tuple[int, str, str, str]] = []
     told_report, told_other = [], []
     for hit in hits:
         mine, theirs = reports[hit.report_id], reports[hit.other_report_id]
-        if _open(hit, "report") and (row := _tell(mine, theirs, hit.entity, seen)):
+        if not hit.report_side_told and (row := _tell(mine, theirs, hit.entity, seen)):
             rows.append(row)
             told_report.append(hit.pk)
-        if _open(hit, "other") and (row := _tell(theirs, mine, hit.entity, seen)):
+        if not hit.other_side_told and (row := _tell(theirs, mine, hit.entity, seen)):
             rows.append(row)
             told_other.append(hit.pk)
     Hit.unscoped_objects.filter(pk__in=told_report).update(report_side_told=True)
@@ -159,26 +149,17 @@ ON CONFLICT DO NOTHING
 """
 
 # Per selector its newest reports with their organisations, from the sightings index alone (a hot
-# number named by thousands of reports costs no more than one named by a hundred). One more than the
-# window is read, to tell a selector whose every sighting is in it from one with more.
+# number named by thousands of reports costs no more than one named by a hundred); a report of the
+# one organisation that all the selector's new reports come from cannot make a hit with them.
 _COUNTERPARTS_SQL = """
 SELECT m.entity_id, o.report_id, o.organisation_id
-FROM unnest(%s::bigint[]) AS m(entity_id)
+FROM unnest(%s::bigint[], %s::bigint[]) AS m(entity_id, only_org)
 CROSS JOIN LATERAL (
     SELECT g.report_id, g.organisation_id FROM linking_sighting g
     WHERE g.entity_id = m.entity_id
     ORDER BY g.report_id DESC LIMIT %s
 ) o
-"""
-
-# Per organisation naming a selector, its own newest reports on it (for a selector beyond the window),
-# from one read of the selector's sightings.
-_OWN_NEWEST_SQL = """
-SELECT organisation_id, report_id FROM (
-    SELECT g.organisation_id, g.report_id,
-           row_number() OVER (PARTITION BY g.organisation_id ORDER BY g.report_id DESC) AS n
-    FROM linking_sighting g WHERE g.entity_id = %s
-) newest WHERE n <= %s
+WHERE o.organisation_id <> m.only_org
 """
 
 _HAS_PEOPLE_SQL = """
@@ -190,13 +171,7 @@ SELECT EXISTS (
 
 
 def _new_pairs(report_ids: list[int]) -> int:
-    """Store the hits of these reports: (selector, this report, another organisation's report).
-
-    A selector named by more reports than ``HIT_FANOUT_LIMIT`` raises hits only within each side's
-    window: a new report's originator hears of the newest reports it may know of, and another
-    organisation of the new report through its own newest reports. Counted over every report, reports
-    a side may not know of would push ones it may out, and the hits that did not come would count them.
-    """
+    """Store the hits of these reports: (selector, this report, another organisation's report)."""
     with connection.cursor() as cursor:
         mine = _sight(cursor, report_ids)
         if not mine:
@@ -204,101 +179,18 @@ def _new_pairs(report_ids: list[int]) -> int:
         by_entity: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for report_id, entity_id, org_id in mine:
             by_entity[entity_id].append((report_id, org_id))
-        cursor.execute(_COUNTERPARTS_SQL, [list(by_entity), HIT_FANOUT_LIMIT + 1])
-        window: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for entity_id, other_id, other_org in cursor.fetchall():
-            window[entity_id].append((other_id, other_org))
-    # (selector, lower report, higher report) -> which of the two reports' originators may be told
-    pairs: dict[tuple[int, int, int], set[int]] = defaultdict(set)
-
-    def pair(entity_id: int, one: int, other: int, tell: Iterable[int]) -> None:
-        pairs[(entity_id, min(one, other), max(one, other))].update(tell)
-
-    hot: set[int] = set()
-    for entity_id, others in window.items():
-        if len(others) <= HIT_FANOUT_LIMIT:  # every sighting is in the window: no side's is crowded
-            for report_id, org_id in by_entity[entity_id]:
-                for other_id, other_org in others:
-                    if other_org != org_id:
-                        pair(entity_id, report_id, other_id, (report_id, other_id))
-            continue
-        hot.add(entity_id)
-        for report_id, other_id in _within_windows(entity_id, by_entity[entity_id]):
-            pair(entity_id, report_id, other_id, (report_id,))
-        for report_id, other_id in _within_own_windows(entity_id, by_entity[entity_id]):
-            pair(entity_id, report_id, other_id, (other_id,))
-    rows = [(e, a, b, a not in tell, b not in tell) for (e, a, b), tell in sorted(pairs.items())]
-    _store_pairs(rows, hot)
-    return len(rows)
-
-
-# A pair seen again with a side now in its window opens that side (a report released from review, or
-# widened, is then the newest its side may know of); a side once in its window stays open.
-_REOPEN_SQL = """
-UPDATE linking_hit h SET
-    report_side_outside = h.report_side_outside AND m.report_outside,
-    other_side_outside = h.other_side_outside AND m.other_outside
-FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::boolean[], %s::boolean[])
-    AS m(entity_id, report_id, other_report_id, report_outside, other_outside)
-WHERE h.entity_id = m.entity_id AND h.report_id = m.report_id AND h.other_report_id = m.other_report_id
-  AND ((h.report_side_outside AND NOT m.report_outside) OR (h.other_side_outside AND NOT m.other_outside))
-"""
-
-
-def _store_pairs(rows: list[tuple[int, int, int, bool, bool]], hot: set[int]) -> None:
-    """Store (selector, lower report, higher report, lower side outside, higher side outside) as hits.
-
-    Only pairs on ``hot`` selectors (beyond the window) can have been stored with a side outside it."""
-    Hit.unscoped_objects.bulk_create(
-        [
-            Hit(entity_id=e, report_id=a, other_report_id=b, report_side_outside=ao, other_side_outside=bo)
-            for e, a, b, ao, bo in rows
-        ],
-        ignore_conflicts=True,
-    )
-    reopening = [row for row in rows if row[0] in hot and not (row[3] and row[4])]
-    if reopening:
-        with connection.cursor() as cursor:
-            cursor.execute(_REOPEN_SQL, [list(column) for column in zip(*reopening, strict=True)])
-
-
-def _within_windows(entity_id: int, reports: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """(new report, other report): the newest reports of other organisations on a hot selector that each
-    new report's originator may know of (read, or see as a flag), through the rule; one query per
-    originator, however many of an import's reports are theirs."""
-    authors = dict(
-        IntelligenceReport.unscoped_objects.filter(pk__in=[r for r, _ in reports]).values_list("pk", "author")
-    )
-    users = User.objects.select_related("organisation").in_bulk({a for a in authors.values() if a is not None})
-    theirs: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for report_id, org_id in reports:
-        if authors.get(report_id) in users:
-            theirs[(authors[report_id], org_id)].append(report_id)
-    found: list[tuple[int, int]] = []
-    for (author_id, org_id), report_ids in theirs.items():
-        author = users[author_id]
-        known = list(
-            Sighting.unscoped_objects.filter(entity_id=entity_id)
-            .filter(rule.report_q(author, "report__") | rule.flag_q(author, "report__"))
-            .exclude(organisation_id=org_id)
-            .order_by("-report_id")
-            .values_list("report_id", flat=True)[:HIT_FANOUT_LIMIT]
-        )
-        found.extend((report_id, other_id) for report_id in report_ids for other_id in known)
-    return found
-
-
-def _within_own_windows(entity_id: int, reports: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """(new report, other report): each other organisation's own newest HIT_OWN_WINDOW reports on a hot selector."""
-    with connection.cursor() as cursor:
-        cursor.execute(_OWN_NEWEST_SQL, [entity_id, HIT_OWN_WINDOW])
-        newest = cursor.fetchall()
-    return [
-        (report_id, other_id)
-        for report_id, org_id in reports
-        for other_org, other_id in newest
-        if other_org != org_id and other_id != report_id
-    ]
+        entity_ids = list(by_entity)
+        only_org = [_only_org(by_entity[e]) for e in entity_ids]
+        cursor.execute(_COUNTERPARTS_SQL, [entity_ids, only_org, HIT_FANOUT_LIMIT])
+        others = cursor.fetchall()
+    pairs: set[tuple[int, int, int]] = set()
+    for entity_id, other_id, other_org in others:
+        for report_id, org_id in by_entity[entity_id]:
+            if other_org != org_id:  # the lower report id first, so a pair is stored once
+                pairs.add((entity_id, min(report_id, other_id), max(report_id, other_id)))
+    new = [Hit(entity_id=e, report_id=a, other_report_id=b) for e, a, b in sorted(pairs)]
+    Hit.unscoped_objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 def _sight(cursor: Any, report_ids: list[int]) -> list[tuple[int, int, int]]:
@@ -311,6 +203,12 @@ def sightings_record(report_ids: list[int]) -> None:
     """Store the sightings of reports that make no hits themselves (a sanitised version) but may meet later ones."""
     with transaction.atomic(), connection.cursor() as cursor:
         _sight(cursor, report_ids)
+
+
+def _only_org(reports: list[tuple[int, int]]) -> int:
+    """The organisation all these (report, organisation) pairs share, or 0 (no organisation's id) if several."""
+    orgs = {org for _, org in reports}
+    return orgs.pop() if len(orgs) == 1 else 0
 
 
 def _access_by_author(
