@@ -105,13 +105,7 @@ class AdoptIn(Schema):
 def group_list(request: HttpRequest) -> Any:
     user = _analyst(request)
     views = selectors.group_list(user)
-    _viewed(
-        request,
-        user,
-        "crime_groups",
-        full=sum(v.access == "full" for v in views),
-        flags=sum(v.access == "flag" for v in views),
-    )
+    _viewed(request, user, "crime_groups", **selectors.list_counts(views))
     out = []
     for v in views:
         d = v.as_dict()

@@ -182,6 +182,11 @@ def active_scheme() -> ThreatScheme | None:
     return scheme
 
 
+def list_counts(views: list[GroupView]) -> dict[str, int]:
+    """What a list of groups showed, for its audit entry: groups read in full, and flags."""
+    return {"full": sum(v.access == "full" for v in views), "flags": sum(v.access == "flag" for v in views)}
+
+
 def runs_for(user: Any) -> list[DetectionRun]:
     return list(access.runs_visible_to(user)[:20])
 

@@ -48,13 +48,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
     if needs := reason_required(request):  # what it shows is intelligence: consulted for a stated reason
         return needs
     views = selectors.group_list(user)
-    _viewed(
-        request,
-        user,
-        "crime_groups",
-        full=sum(v.access == "full" for v in views),
-        flags=sum(v.access == "flag" for v in views),
-    )
+    _viewed(request, user, "crime_groups", **selectors.list_counts(views))
     return render(
         request,
         "groups/list.html",

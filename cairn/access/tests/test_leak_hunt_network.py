@@ -764,3 +764,12 @@ def test_a_detection_run_does_not_keep_an_organisation_whose_report_was_made_con
     # The page's card for this candidate (another candidate, read through Juniper, is Bracken's by right).
     [card] = [part for part in page.split("Candidate ")[1:] if "900821" in part]
     assert "bracken" not in card, card
+
+
+def test_the_group_list_audit_counts_flags_as_flags(world: World) -> None:
+    """The list's audit entry counted every group as a flag (`flags=len(views)`)."""
+    adopt(verified_client(world.author), [world.ivan, world.hub], name="Flagged group")
+    for path in (f"{API}/crime-groups", "/groups/"):
+        assert verified_client(world.outsider).get(path).status_code == 200
+        entry = AuditEntry.objects.filter(actor_username=world.outsider.username, object_type="groups.crime_groups")
+        assert entry.latest("pk").detail == {"full": 0, "flags": 1}, (path, entry.latest("pk").detail)
