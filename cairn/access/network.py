@@ -343,10 +343,16 @@ class GraphRule:
         """Relationship statements (``related_entity`` set) of visible reports."""
         return self.statements(extra).filter(related_entity__isnull=False)
 
-    def subject_pairs(self, extra: Q | None = None) -> QuerySet[Statement]:
-        """Every co-mention of the viewer's visible graph, once per (report, lower id, higher id)."""
+    def subject_pairs(self, extra: Q | None = None, where: Q | None = None) -> QuerySet[Statement]:
+        """Every co-mention of the viewer's visible graph, once per (report, lower id, higher id).
+
+        ``where`` narrows the pairs (on ``entity_id`` and ``report__statements__entity_id``) in the same
+        filter: a second ``filter()`` on ``report__statements`` would join the report's statements again,
+        multiplying each pair by its report's other subjects.
+        """
         return self.statements(extra).filter(
-            prop=SUBJECT, report__statements__prop=SUBJECT, report__statements__entity_id__gt=F("entity_id")
+            Q(prop=SUBJECT, report__statements__prop=SUBJECT, report__statements__entity_id__gt=F("entity_id")),
+            where or Q(),
         )
 
     def subjects(self, extra: Q | None = None) -> QuerySet[Statement]:

@@ -249,8 +249,7 @@ def _neighbours(user: Any, entity_ids: set[int]) -> dict[int, set[int]]:
     ids = sorted(entity_ids)
     pairs = (
         GraphRule(user)
-        .subject_pairs()
-        .filter(Q(entity_id__in=ids) | Q(report__statements__entity_id__in=ids))
+        .subject_pairs(where=Q(entity_id__in=ids) | Q(report__statements__entity_id__in=ids))
         .values_list("entity_id", "report__statements__entity_id")
         .order_by()
         .distinct()

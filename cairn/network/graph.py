@@ -862,16 +862,18 @@ def visible_graph(user: Any, scope: GraphScope | None = None) -> igraph.Graph:
     scope = scope or GraphScope()
     extra = scope.filters.report_q()
     rule = GraphRule(user)
-    pairs = rule.subject_pairs(extra)
     subjects = rule.subjects(extra)
+    # Both ends of a pair narrowed in the one filter that joins them (see GraphRule.subject_pairs).
+    where = Q()
     if scope.entity_ids is not None:
         ids = sorted(scope.entity_ids)
-        pairs = pairs.filter(entity_id__in=ids, report__statements__entity_id__in=ids)
+        where &= Q(entity_id__in=ids, report__statements__entity_id__in=ids)
         subjects = subjects.filter(entity_id__in=ids)
     if scope.filters.entity_kinds is not None:
         kinds = sorted(scope.filters.entity_kinds)
-        pairs = pairs.filter(entity__kind__in=kinds, report__statements__entity__kind__in=kinds)
+        where &= Q(entity__kind__in=kinds, report__statements__entity__kind__in=kinds)
         subjects = subjects.filter(entity__kind__in=kinds)
+    pairs = rule.subject_pairs(extra, where)
     kind_of: dict[int, str] = dict(subjects.values_list("entity_id", "entity__kind").distinct())
     index = {e: i for i, e in enumerate(sorted(kind_of))}
     ends = array("i")  # 4 bytes an end: a million-entity graph's ten million edges fit in 80 MB

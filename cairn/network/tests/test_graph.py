@@ -408,3 +408,18 @@ def test_a_path_along_relationships_only(world: World) -> None:
     assert graph.shortest_paths(world.outsider, ivan, world.hub, filters=uses).paths == [[ivan, world.hub]]
     owns = ChartFilters(relationship_types=frozenset({"owns"}))
     assert graph.shortest_paths(world.viewer, ivan, gregor, filters=owns).paths == []
+
+
+def test_a_scoped_graph_counts_each_report_once_per_pair(world: World) -> None:
+    """Narrowing the pairs with a second filter joined the report's statements again: a pair named by one
+    report of four subjects weighed 3 in a chart's graph and 1 in the whole one, and a kind filter let
+    through pairs whose other end was of another kind."""
+    author = world.author
+    numbers = [f"07700 90030{i}" for i in range(3)]
+    submit(author, person("Ilir Hoxha"), *(phone(n, user_of=None) for n in numbers))
+    ids = frozenset(phone_id(n) for n in numbers)
+    scoped = graph.visible_graph(author, graph.GraphScope(entity_ids=ids))
+    assert scoped.vcount() == 3 and scoped.ecount() == 3 and scoped.es["weight"] == [1, 1, 1]
+    phones = graph.visible_graph(author, graph.GraphScope(filters=ChartFilters(entity_kinds=frozenset({"phone"}))))
+    assert set(phones.vs["kind"]) == {"phone"}
+    assert all(w == 1 for w in phones.es["weight"]), phones.es["weight"]
