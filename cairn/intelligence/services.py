@@ -104,7 +104,8 @@ def _reference_sequence(prefix: str, year: int) -> str:
 
 
 def _next_reference(org_code: str, count: int = 1) -> list[str]:
-    """``count`` new references for reports of this organisation, numbered for it alone, from 1 each year.
+    """``count`` new references for reports of this organisation, numbered in its own series (its code's),
+    from 1 each year.
 
     One sequence for every organisation let the gap between two of a force's own references count
     every report filed meanwhile, confidential ones included. A sequence never blocks (numbers lost to

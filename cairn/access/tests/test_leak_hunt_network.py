@@ -764,6 +764,8 @@ def test_a_detection_run_does_not_keep_an_organisation_whose_report_was_made_con
     # The page's card for this candidate (another candidate, read through Juniper, is Bracken's by right).
     [card] = [part for part in page.split("Candidate ")[1:] if "900821" in part]
     assert "bracken" not in card, card
+    # Alder's own report names the three phones: three links among them, counted again from it alone.
+    assert (candidate["internal_links"], candidate["density"]) == (3, 1.0), candidate
 
 
 def test_the_group_list_audit_counts_flags_as_flags(world: World) -> None:
