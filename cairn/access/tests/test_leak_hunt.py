@@ -189,16 +189,24 @@ def test_did_you_mean_does_not_offer_a_word_form_only_a_hidden_report_writes(for
     """The docs: "a word only hidden reports use is never offered". A correction is checked by searching
     it, stemmed: 'runners' (only in Calder's confidential report) found Bracken's 'runner', so it was offered;
     a word offered must now be written as offered in a report the searcher may read."""
-    from cairn.search import vocabulary
-
-    report(forces["bracken"], "The runner met them at the quay.")
-    vocabulary.rebuild()
-    plain = search(actor=forces["alder"], query="runnerss").did_you_mean
-    report(forces["calder"], "Source: the runners met them at the quay.", level="confidential")
-    vocabulary.rebuild()
-    hidden = search(actor=forces["alder"], query="runnerss").did_you_mean
+    plain, hidden = _offered_before_and_after_a_hidden_report(
+        forces, "The runner met them at the quay.", "Source: the runners met them at the quay.", "runnerss"
+    )
     assert plain == "runner"
     assert hidden == plain, hidden
+
+
+def _offered_before_and_after_a_hidden_report(forces, readable: str, hidden: str, query: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """What "did you mean" offers Alder for ``query`` with Bracken's ``readable`` report, then also with
+    Calder's confidential ``hidden`` one (the vocabulary rebuilt each time)."""
+    from cairn.search import vocabulary
+
+    report(forces["bracken"], readable)
+    vocabulary.rebuild()
+    before = search(actor=forces["alder"], query=query).did_you_mean
+    report(forces["calder"], hidden, level="confidential")
+    vocabulary.rebuild()
+    return before, search(actor=forces["alder"], query=query).did_you_mean
 
 
 # --- sanitised versions -------------------------------------------------------------------------------
@@ -236,14 +244,12 @@ def test_the_api_does_not_give_the_id_of_a_sanitised_versions_confidential_origi
 def test_did_you_mean_does_not_depend_on_a_stop_word_only_a_hidden_report_writes(forces) -> None:
     """A query word the vocabulary holds is "read" if it is a stop word, whoever wrote it: a stop word only a
     confidential report uses makes the rest of the query correctable, where without it nothing is offered."""
-    from cairn.search import vocabulary
-
-    report(forces["bracken"], "Two women were kept above the brothels.")
-    vocabulary.rebuild()
-    plain = search(actor=forces["alder"], query="yourselves brothles").did_you_mean
-    report(forces["calder"], "Source: they kept it to themselves and yourselves.", level="confidential")
-    vocabulary.rebuild()
-    hidden = search(actor=forces["alder"], query="yourselves brothles").did_you_mean
+    plain, hidden = _offered_before_and_after_a_hidden_report(
+        forces,
+        "Two women were kept above the brothels.",
+        "Source: they kept it to themselves and yourselves.",
+        "yourselves brothles",
+    )
     assert hidden == plain, (plain, hidden)
 
 
