@@ -45,9 +45,13 @@ def assessments_visible_to(user: Any) -> QuerySet[ThreatAssessment]:
     return ThreatAssessment.unscoped_objects.filter(group__in=groups_visible_to(user).values("pk"))
 
 
-def group_flag(group: CrimeGroup) -> rule.Flag:
-    """What a viewer who may not read the group is shown: who holds it, since when, whom to call."""
-    return rule._flag(group.report, None)
+def group_flag(user: Any, group: CrimeGroup) -> rule.Flag:
+    """What a viewer who may not read the group is shown: who holds it, since when, whom to call.
+
+    Addressed as the flag of its report on the group's own entity, so it reads as unrelated to the
+    flags of the same report on the members (which would say who they are).
+    """
+    return rule._flag(user.pk, group.report, group.entity_id)
 
 
 def may_assess(user: Any, group: CrimeGroup) -> bool:

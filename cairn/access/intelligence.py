@@ -29,6 +29,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cairn.access.capabilities import Capability
+from cairn.access.flags import flag_token, open_token
 from cairn.access.policy import can
 from cairn.accounts.models import SharingGroup, User
 from cairn.entities.choices import Property
@@ -327,7 +328,11 @@ def can_edit(user: Any, report: Report) -> bool:
 
 @dataclass(frozen=True)
 class Flag:
-    """What a flag shows: intelligence exists on this subject, when, what kind, who holds it, whom to call."""
+    """What a flag shows: intelligence exists on this subject, when, what kind, who holds it, whom to call.
+
+    ``token`` is how the viewer addresses it (``cairn.access.flags``); ``report_id`` stays inside
+    Cairn and is never shown, nor anything ordered by it.
+    """
 
     report_id: int
     entity_id: int | None
@@ -338,6 +343,12 @@ class Flag:
     organisation_id: int
     organisation_code: str
     contact_point: str
+    token: str
+
+
+def flag_order(flag: Flag) -> tuple[Any, ...]:
+    """The order flags are listed in: by subject, newest first, then by token (never by report id)."""
+    return (flag.entity_id or 0, -flag.created_at.timestamp(), flag.token)
 
 
 def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: list[int] | None = None) -> list[Flag]:
@@ -355,15 +366,40 @@ def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: lis
         )
         pairs = list(qs)
         by_id = {r.pk: r for r in reports.filter(pk__in={p[0] for p in pairs}).select_related("organisation")}
-        for report_id, entity_id in sorted(pairs):
-            rows.append(_flag(by_id[report_id], entity_id))
+        for report_id, entity_id in pairs:
+            rows.append(_flag(user.pk, by_id[report_id], entity_id))
     if report_ids is not None:
         for report in reports.filter(pk__in=report_ids).select_related("organisation"):
-            rows.append(_flag(report, None))
-    return rows
+            rows.append(_flag(user.pk, report, None))
+    return sorted(rows, key=flag_order)
 
 
-def _flag(report: Report, entity_id: int | None) -> Flag:
+def made_from(flag: Flag) -> Q:
+    """Access requests made from this flag: its report, and the subject it was shown on (or none)."""
+    subject = Q(entity_id=flag.entity_id) if flag.entity_id is not None else Q(entity__isnull=True)
+    return Q(report_id=flag.report_id) & subject
+
+
+def flag_at(user: Any, token: str) -> Flag | None:
+    """The flag ``token`` addresses, if it is one shown to ``user`` and still a flag to them.
+
+    A report the user has since come to read in full, or lost sight of, has no flag; nor has a
+    subject the report no longer names.
+    """
+    if not _reader(user) or (address := open_token(user.pk, token)) is None:
+        return None
+    report = reports_flagged_to(user).filter(pk=address.report_id).select_related("organisation").first()
+    if report is None:
+        return None
+    if (
+        address.entity_id is not None
+        and not Statement.unscoped_objects.filter(report_id=report.pk, entity_id=address.entity_id).exists()
+    ):
+        return None
+    return _flag(user.pk, report, address.entity_id)
+
+
+def _flag(viewer_id: int, report: Report, entity_id: int | None) -> Flag:
     org = report.organisation
     return Flag(
         report.pk,
@@ -375,6 +411,7 @@ def _flag(report: Report, entity_id: int | None) -> Flag:
         org.pk,
         org.code,
         org.contact_point,
+        flag_token(viewer_id, report.pk, entity_id),
     )
 
 

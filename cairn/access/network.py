@@ -28,7 +28,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 
-from cairn.access.intelligence import Flag, flag_q, report_predicate, report_q
+from cairn.access.flags import flag_token
+from cairn.access.intelligence import Flag, flag_order, flag_q, report_predicate, report_q
 from cairn.accounts.models import Organisation
 from cairn.entities.choices import Property
 from cairn.entities.models import Entity, Statement
@@ -287,7 +288,7 @@ class GraphRule:
     def flags(self, entity_ids: Collection[int]) -> list[Flag]:
         """Flags for the reports the viewer may know by flag only that state anything about ``entity_ids``.
 
-        As ``flags_for(user, entity_ids=...)``: one per (report, entity), in that order.
+        As ``flags_for(user, entity_ids=...)``: one per (report, entity), in ``flag_order``.
         """
         rule, params = self._rule(flag=True)
         if rule == "FALSE" or not entity_ids:
@@ -297,14 +298,27 @@ class GraphRule:
             f'"{_R}"."exploitation_types", o."name", o."id", o."code", o."contact_point" '
             f'FROM "{_S}" s JOIN "{_R}" ON "{_R}"."id" = s."report_id" '
             f'JOIN "{_O}" o ON o."id" = "{_R}"."organisation_id" '
-            f'WHERE s."entity_id" = ANY(%s::bigint[]) AND {rule} ORDER BY 1, 2'
+            f'WHERE s."entity_id" = ANY(%s::bigint[]) AND {rule}'
         )
-        return [
-            Flag(report, entity, created, occurred, list(types or []), name, org, code, contact)
+        viewer = self.user.pk
+        found = [
+            Flag(
+                report,
+                entity,
+                created,
+                occurred,
+                list(types or []),
+                name,
+                org,
+                code,
+                contact,
+                flag_token(viewer, report, entity),
+            )
             for report, entity, created, occurred, types, name, org, code, contact in _fetch(
                 sql, [_ids(entity_ids), *params]
             )
         ]
+        return sorted(found, key=flag_order)
 
     # --- querysets, for callers that go on filtering ---------------------------------------------
 

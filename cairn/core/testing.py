@@ -170,6 +170,24 @@ def submit_report(
     return services.report_submit(actor=author, data=ReportInput(**data))
 
 
+def ask_for_access(actor: User, report_id: int, reason: str = "Op Lantern", entity_id: int | None = None) -> Any:
+    """An access request made as the flag page makes it: through the token of the report's flag."""
+    from cairn.access.flags import flag_token
+    from cairn.intelligence import services
+
+    return services.access_request_create(
+        actor=actor, flag_token=flag_token(actor.pk, report_id, entity_id), reason=reason
+    )
+
+
+def flag_report(user: User, token: str) -> int | None:
+    """The report a flag shown to ``user`` stands for (tests only: nothing shown to a user says this)."""
+    from cairn.access.flags import open_token
+
+    address = open_token(user.pk, token)
+    return address.report_id if address else None
+
+
 # --- two transactions at once (race tests) ------------------------------------------------------------
 
 

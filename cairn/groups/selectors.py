@@ -95,6 +95,7 @@ class GroupView:
                 "organisation": flag.organisation if flag else g.organisation.name,
                 "contact_point": flag.contact_point if flag else g.organisation.contact_point,
                 "recorded": g.adopted_at.date().isoformat(),
+                "flag": flag.token if flag else None,  # to ask for access with (GET /flags/{token})
             }
         latest = self.assessments[0] if self.assessments else None
         return {
@@ -142,7 +143,7 @@ def group_list(user: Any) -> list[GroupView]:
         if g.access == "full":  # type: ignore[attr-defined]
             out.append(GroupView(g, "full", assessments=[latest[g.pk]] if g.pk in latest else []))
         else:
-            out.append(GroupView(g, "flag", flag=access.group_flag(g)))
+            out.append(GroupView(g, "flag", flag=access.group_flag(user, g)))
     return out
 
 
@@ -157,7 +158,7 @@ def group_view(user: Any, pk: int) -> GroupView:
     if group is None:
         raise Http404
     if group.access != "full":  # type: ignore[attr-defined]
-        return GroupView(group, "flag", flag=access.group_flag(group))
+        return GroupView(group, "flag", flag=access.group_flag(user, group))
     member_ids = list(
         dict.fromkeys(
             access.member_statements(user, group.entity_id).order_by("id").values_list("related_entity_id", flat=True)

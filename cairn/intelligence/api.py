@@ -30,6 +30,7 @@ from cairn.intelligence.schemas import (
     EntityOut,
     ErrorOut,
     ExtractIn,
+    FlagOut,
     ImportOut,
     ReportIn,
     ReportOut,
@@ -76,7 +77,7 @@ def _flag_out(flag: policy.Flag) -> dict[str, Any]:
     return {
         k: getattr(flag, k)
         for k in (
-            "report_id",
+            "token",
             "entity_id",
             "created_at",
             "occurred_on",
@@ -165,35 +166,15 @@ def _report_full(user: User, report_id: int) -> dict[str, Any]:
 @router.get(
     "/reports/{report_id}",
     response={200: ReportOut, 404: ErrorOut},
-    summary="A report in full, or its flag if it is restricted to you",
+    summary="A report you may read in full (one you know only by flag: GET /flags/{token})",
 )
 def get_report(request: HttpRequest, report_id: int, reason: str = "") -> dict[str, Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
-    access = policy.report_access(user, report_id)
-    if access == "none":
+    # A report known only by flag answers as if there were none: its flag is reached through the
+    # flag's token (GET /flags/{token}), so an id seen on one flag cannot be matched to another's.
+    if policy.report_access(user, report_id) != "full":
         raise HttpError(404, "Not found.")
-    if access == "flag":
-        flag = selectors.flag_for_report(actor=user, report_id=report_id)
-        assert flag is not None
-        audit.record(
-            action=AuditAction.VIEW,
-            actor=user,
-            object_type="intelligence.report",
-            object_id=report_id,
-            reason=reason[:500],
-            detail={"access": "flag", "api": True},
-            request=request,
-            subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
-        )
-        return {
-            "access": "flag",
-            "id": report_id,
-            "organisation": flag.organisation,
-            "created_at": flag.created_at,
-            "exploitation_types": flag.exploitation_types,
-            "flag": _flag_out(flag),
-        }
     body = _report_full(user, report_id)
     if (
         body["dissemination"] in {"restricted", "confidential"}
@@ -254,27 +235,53 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
     }
 
 
-@router.post(
-    "/reports/{report_id}/access-requests",
-    response={201: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
-    summary="Ask for a restricted report you see as a flag",
+@router.get(
+    "/flags/{token}",
+    response={200: FlagOut, 404: ErrorOut},
+    summary="A flag you were shown: who holds restricted intelligence on the subject, and whom to contact",
 )
-def create_access_request(request: HttpRequest, report_id: int, payload: AccessRequestIn) -> Status[Any]:
+def get_flag(request: HttpRequest, token: str, reason: str = "") -> dict[str, Any]:
+    user = _user(request)
+    _need(user, Capability.READ_INTELLIGENCE)
+    flag = policy.flag_at(user, token)
+    if flag is None:
+        raise HttpError(404, "Not found.")
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="intelligence.report",
+        object_id=flag.report_id,
+        reason=reason[:500],
+        detail={"access": "flag", "entity_id": flag.entity_id, "api": True},
+        request=request,
+        subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
+    )
+    return _flag_out(flag)
+
+
+@router.post(
+    "/flags/{token}/access-requests",
+    response={201: AccessRequestOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Ask for the restricted report behind a flag you were shown",
+)
+def create_access_request(request: HttpRequest, token: str, payload: AccessRequestIn) -> Status[Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
     try:
-        req = services.access_request_create(actor=user, report_id=report_id, reason=payload.reason)
+        req = services.access_request_create(actor=user, flag_token=token, reason=payload.reason)
     except PermissionDenied as exc:
         raise HttpError(404, "Not found.") from exc
     except ValidationError as exc:
         raise InvalidInput(exc) from exc
-    return Status(201, _request_out(req))
+    # The requester is told the flag, not the report's id, until the request is granted.
+    return Status(201, _request_out(req, flag=token))
 
 
-def _request_out(req: Any) -> dict[str, Any]:
+def _request_out(req: Any, *, flag: str | None = None) -> dict[str, Any]:
     return {
         "id": req.pk,
-        "report_id": req.report_id,
+        "report_id": None if flag else req.report_id,
+        "flag": flag,
         "requester": req.requester.username,
         "status": req.status,
         "reason": req.reason,

@@ -173,6 +173,10 @@ class AccessRequest(models.Model):
 
     report = models.ForeignKey(IntelligenceReport, on_delete=models.PROTECT, related_name="access_requests")
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    # The subject whose flag the request was made from (None: a flag on the report itself). A request
+    # belongs to that flag: shown on another subject's flag of the same report, it would say that
+    # one report names both (cairn.access.flags).
+    entity = models.ForeignKey("entities.Entity", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reason = models.TextField()
     status = models.CharField(max_length=16, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -192,7 +196,10 @@ class AccessRequest(models.Model):
         indexes = [models.Index(fields=["requester", "status"], name="access_request_requester_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["report", "requester"], condition=models.Q(status="pending"), name="access_request_one_pending"
+                fields=["report", "requester", "entity"],
+                condition=models.Q(status="pending"),
+                nulls_distinct=False,
+                name="access_request_one_pending",
             ),
         ]
 

@@ -55,7 +55,7 @@ class StatementOut(Schema):
 
 
 class FlagOut(Schema):
-    report_id: int
+    token: str = Field(description="How you address this flag (GET /flags/{token}); never the report's id")
     entity_id: int | None
     created_at: datetime
     occurred_on: date | None
@@ -66,7 +66,9 @@ class FlagOut(Schema):
 
 
 class ReportOut(Schema):
-    access: str = Field(description="'full': the report; 'flag': only that it exists, and whom to contact")
+    access: str = Field(
+        description="'full'. A report you know only by flag is not found by its id: its flag is at GET /flags/{token}"
+    )
     id: int
     reference: str | None = None
     organisation: str
@@ -84,7 +86,6 @@ class ReportOut(Schema):
     legacy_grading: str = ""
     sanitised_from_id: int | None = None
     statements: list[StatementOut] = []
-    flag: FlagOut | None = None
 
 
 class ReportSummaryOut(Schema):
@@ -117,7 +118,8 @@ class DecisionIn(Schema):
 
 class AccessRequestOut(Schema):
     id: int
-    report_id: int
+    report_id: int | None = Field(description="The report asked for; to the requester, null (see flag)")
+    flag: str | None = Field(default=None, description="The flag the request was made from, to its requester")
     requester: str
     status: str
     reason: str

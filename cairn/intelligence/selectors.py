@@ -86,15 +86,15 @@ def report_revision(*, actor: User, report: IntelligenceReport, number: int) -> 
     return next((r for r in report_revisions(actor=actor, report=report) if r.number == number), None)
 
 
-def flag_for_report(*, actor: User, report_id: int) -> policy.Flag | None:
-    flags = policy.flags_for(actor, report_ids=[report_id])
-    return flags[0] if flags else None
+def flag_at(*, actor: User, token: str) -> policy.Flag | None:
+    return policy.flag_at(actor, token)
 
 
-def pending_request(*, actor: User, report_id: int) -> AccessRequest | None:
+def pending_request(*, actor: User, flag: policy.Flag) -> AccessRequest | None:
+    """The actor's latest request made from this flag (its report and subject), not another's."""
     return (
         policy.access_requests_visible_to(actor)
-        .filter(report_id=report_id, requester=actor)
+        .filter(policy.made_from(flag), requester=actor)
         .order_by("-created_at")
         .first()
     )

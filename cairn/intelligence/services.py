@@ -723,24 +723,31 @@ def sanitised_version_create(
     return version
 
 
-def access_request_create(*, actor: User, report_id: int, reason: str) -> AccessRequest:
-    """Ask the originator for a restricted report the actor sees only as a flag."""
+def access_request_create(*, actor: User, flag_token: str, reason: str) -> AccessRequest:
+    """Ask the originator for a restricted report the actor sees as the flag ``flag_token`` addresses.
+
+    The request belongs to that flag (its report and subject): the flags of one report on two
+    subjects take a request each, so neither the answer nor the page says they are one report.
+    """
     reason = clean_text(reason)
     if not reason:
         raise ValidationError({"reason": "Give a reason: what you need it for, and your reference if you have one."})
     if len(reason) > 2000:
         raise ValidationError({"reason": "Keep the reason under 2,000 characters."})
-    report = policy.reports_flagged_to(actor).filter(pk=report_id).first()
-    if report is None:
-        # The same answer for "no such report", "already visible" and "not yours to ask".
-        raise PermissionDenied("There is no restricted report with that id that you can ask for.")
+    flag = policy.flag_at(actor, flag_token)
+    if flag is None:
+        # The same answer for "no such flag", "already visible" and "not yours to ask".
+        raise PermissionDenied("There is no flag of a restricted report like that that you can ask about.")
+    report = IntelligenceReport.unscoped_objects.select_related("organisation").get(pk=flag.report_id)
     with transaction.atomic():
         existing = AccessRequest.unscoped_objects.filter(
-            report=report, requester=actor, status=AccessRequestStatus.PENDING
+            policy.made_from(flag), requester=actor, status=AccessRequestStatus.PENDING
         ).first()
         if existing is not None:
             return existing
-        request = AccessRequest.unscoped_objects.create(report=report, requester=actor, reason=reason)
+        request = AccessRequest.unscoped_objects.create(
+            report=report, requester=actor, entity_id=flag.entity_id, reason=reason
+        )
         audit.record(
             action=AuditAction.CREATE,
             actor=actor,

@@ -13,7 +13,8 @@ urlpatterns = [
     path("<int:pk>/edit/", views.report_edit, name="edit"),
     path("<int:pk>/review/", views.report_review, name="review"),
     path("<int:pk>/sanitise/", views.report_sanitise, name="sanitise"),
-    path("<int:pk>/request-access/", views.request_access, name="request-access"),
+    path("flags/<str:token>/", views.flag_detail, name="flag"),
+    path("flags/<str:token>/request-access/", views.request_access, name="request-access"),
     path("<int:pk>/revisions/<int:number>/", views.revision_detail, name="revision"),
     path("access-requests/<int:pk>/decide/", views.decide_request, name="decide"),
 ]

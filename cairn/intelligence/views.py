@@ -186,28 +186,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(user, Capability.READ_INTELLIGENCE)
     report = selectors.report_for_reading(actor=user, report_id=pk)
     if report is None:
-        flag = selectors.flag_for_report(actor=user, report_id=pk)
-        if flag is None:
-            raise Http404
-        audit.record(
-            action=AuditAction.VIEW,
-            actor=user,
-            object_type="intelligence.report",
-            object_id=pk,
-            detail={"access": "flag"},
-            reason=_read_reason(request),
-            request=request,
-            subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
-        )
-        return render(
-            request,
-            "intelligence/flag.html",
-            {
-                "flag": flag,
-                "form": ReasonForm(),
-                "pending": selectors.pending_request(actor=user, report_id=pk),
-            },
-        )
+        # A report you know only by flag is reached through the flag's token, never its id
+        # (cairn.access.flags): by id it is as if there were no such report.
+        raise Http404
     if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
         return needs
     audit.record(
@@ -389,22 +370,44 @@ def report_sanitise(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_access(request: HttpRequest, pk: int) -> HttpResponse:
+def request_access(request: HttpRequest, token: str) -> HttpResponse:
     user = _user(request)
     require(user, Capability.READ_INTELLIGENCE)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason for the request.")
-        return redirect("intelligence:detail", pk=pk)
+        return redirect("intelligence:flag", token=token)
     try:
-        services.access_request_create(actor=user, report_id=pk, reason=form.cleaned_data["reason"])
+        services.access_request_create(actor=user, flag_token=token, reason=form.cleaned_data["reason"])
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
         messages.error(request, " ".join(m for ms in _error_dict(exc).values() for m in ms))
-        return redirect("intelligence:detail", pk=pk)
+        return redirect("intelligence:flag", token=token)
     messages.success(request, "Your request has gone to the originating organisation's supervisors.")
-    return redirect("intelligence:detail", pk=pk)
+    return redirect("intelligence:flag", token=token)
+
+
+@login_required
+def flag_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """A flag: who holds restricted intelligence on a subject, whom to call, and the request for it."""
+    user = _user(request)
+    require(user, Capability.READ_INTELLIGENCE)
+    flag = selectors.flag_at(actor=user, token=token)
+    if flag is None:
+        raise Http404
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=user,
+        object_type="intelligence.report",
+        object_id=flag.report_id,
+        detail={"access": "flag", "entity_id": flag.entity_id},
+        reason=_read_reason(request),
+        request=request,
+        subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
+    )
+    context = {"flag": flag, "form": ReasonForm(), "pending": selectors.pending_request(actor=user, flag=flag)}
+    return render(request, "intelligence/flag.html", context)
 
 
 @login_required

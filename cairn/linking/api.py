@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cairn.access import linking as access
@@ -43,8 +43,9 @@ def _invalid(exc: ValidationError) -> InvalidInput:
 
 
 class CounterpartOut(Schema):
-    report_id: int
+    report_id: int | None = Field(description="The report, if you may read it; null for a flag")
     reference: str
+    flag: str = Field(description="A flag's token (GET /flags/{token}); empty for a report you may read")
     organisation: str
     contact_point: str
     access: str
@@ -236,9 +237,7 @@ def person(request: HttpRequest, entity_id: int) -> Any:
         "entity_id": entity_id,
         "merged": person.merged,
         "records": [vars(facts[i]) for i in sorted(facts)],
-        "flags": [
-            {"organisation": f.organisation, "contact_point": f.contact_point, "report_id": f.report_id} for f in flags
-        ],
+        "flags": [{"organisation": f.organisation, "contact_point": f.contact_point, "flag": f.token} for f in flags],
     }
 
 

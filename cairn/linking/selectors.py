@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 
 from cairn.access import intelligence as rule
 from cairn.access import linking as access
+from cairn.access.flags import flag_token
 from cairn.accounts.models import User
 from cairn.entities.choices import EntityKind, Property
 from cairn.entities.models import Entity
@@ -23,8 +24,9 @@ MAX_COUNTERPARTS = 50
 
 @dataclass
 class Counterpart:
-    report_id: int
+    report_id: int | None  # None for a flag
     reference: str  # empty for a flag
+    flag: str  # the flag's token (cairn.access.flags); empty for a report read in full
     organisation: str
     contact_point: str
     access: str  # "full" or "flag"
@@ -75,7 +77,9 @@ def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Corr
         totals[entity_id] += 1
         if len(by_entity[entity_id]) < MAX_COUNTERPARTS:
             by_entity[entity_id].append(
-                Counterpart(report_id, reference if level == "full" else "", org, contact, level, occurred)
+                Counterpart(report_id, reference, "", org, contact, level, occurred)
+                if level == "full"
+                else Counterpart(None, "", flag_token(actor.pk, report_id, entity_id), org, contact, level, occurred)
             )
     out = []
     for entity_id in sorted(by_entity, key=lambda i: (i in noise, -totals[i], i)):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from cairn.access import intelligence as rule
 from cairn.access import linking as access
 from cairn.access.capabilities import Capability
+from cairn.access.flags import flag_token
 from cairn.access.policy import can
 from cairn.accounts.models import Organisation, User
 from cairn.audit import services as audit
@@ -253,7 +254,9 @@ def _tell(
             f"Your intelligence on {value} ({mine.reference}) meets restricted intelligence held by {org.name}. "
             f"Contact {org.contact_point}."
         )
-        return (author.pk, "hit_flag", text, reverse("intelligence:detail", args=[theirs.pk]))
+        # The flag's token, not the report's id: two hits on one restricted report must not say so.
+        flag = reverse("intelligence:flag", args=[flag_token(author.pk, theirs.pk, entity.pk)])
+        return (author.pk, "hit_flag", text, flag)
     return None
 
 

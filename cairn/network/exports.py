@@ -136,7 +136,7 @@ def _xml_comment_safe(text: str) -> str:
 
 NODE_COLUMNS = [
     "id", "entity_id", "kind", "label", "access", "hops", "organisations", "reports", "first_date", "last_date",
-    "flag_organisation", "flag_contact", "flag_report",
+    "flag_organisation", "flag_contact", "flag_token",
 ]  # fmt: skip
 EDGE_COLUMNS = [
     "id",
@@ -157,7 +157,7 @@ def _node_row(n: Node) -> list[object]:
     return [
         n.id, n.entity_id or "", n.kind, n.label, n.access, "" if n.hops is None else n.hops, " ".join(n.organisations),
         " ".join(str(r) for r in n.report_ids), n.first_date or "", n.last_date or "",
-        f.organisation if f else "", f.contact_point if f else "", f.report_id if f else "",
+        f.organisation if f else "", f.contact_point if f else "", f.token if f else "",
     ]  # fmt: skip
 
 

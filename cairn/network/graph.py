@@ -218,7 +218,7 @@ class Node:
         if self.flag is not None:
             f = self.flag
             out["flag"] = {
-                "report_id": f.report_id,
+                "token": f.token,
                 "organisation": f.organisation,
                 "organisation_code": f.organisation_code,
                 "contact_point": f.contact_point,
@@ -801,7 +801,8 @@ def _flag_nodes(rule: GraphRule, ids: list[int], filters: ChartFilters) -> tuple
     shown, more = flags[:MAX_FLAG_NODES], len(flags) - MAX_FLAG_NODES
     nodes, edges = [], []
     for f in shown:
-        node_id = f"f{f.report_id}-{f.entity_id}"
+        # The token, never the report's id: one report's flags on two subjects must not say they are one.
+        node_id = f"f{f.token}"
         day = f.occurred_on or f.created_at.date()
         nodes.append(
             Node(
@@ -815,7 +816,7 @@ def _flag_nodes(rule: GraphRule, ids: list[int], filters: ChartFilters) -> tuple
                 flag=f,
             )
         )
-        edges.append(Edge(f"x{f.report_id}-{f.entity_id}", f"e{f.entity_id}", node_id, FLAG, "flag", False, []))
+        edges.append(Edge(f"x{f.token}", f"e{f.entity_id}", node_id, FLAG, "flag", False, []))
     return nodes, edges, max(more, 0)
 
 

@@ -45,7 +45,7 @@ class HitOut(Schema):
 
 
 class FlagHitOut(Schema):
-    report_id: int
+    token: str = Field(description="How you address the flag (GET /flags/{token}); never the report's id")
     organisation: str
     organisation_code: str
     contact_point: str

@@ -23,6 +23,7 @@ from psycopg.errors import QueryCanceled
 from rapidfuzz import fuzz, process
 
 from cairn.access import intelligence as policy
+from cairn.access.flags import flag_token
 from cairn.accounts.models import Organisation, User
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, EntityKind, Property
 from cairn.entities.models import Statement
@@ -108,7 +109,7 @@ class Hit:
 
 @dataclass
 class FlagHit:
-    report_id: int
+    token: str  # how the searcher addresses the flag (cairn.access.flags), never the report's id
     organisation: str
     organisation_code: str
     contact_point: str
@@ -146,12 +147,12 @@ class Result:
                     "contact_point": f.contact_point,
                     "count": 0,
                     "latest": f.created_at,
-                    "report_ids": [],
+                    "tokens": [],
                     "exploitation_types": set(),
                 },
             )
             g["count"] += 1
-            g["report_ids"].append(f.report_id)
+            g["tokens"].append(f.token)
             g["latest"] = max(g["latest"], f.created_at)
             g["exploitation_types"] |= set(f.exploitation_types)
         return sorted(groups.values(), key=lambda g: g["latest"], reverse=True)
@@ -481,8 +482,10 @@ def search_people(
     hits = [hit for hit in by_entity.values() if hit.reports]
     for hit in hits:
         _order_reports(hit)
-    shown_flags = [details[row["report_id"]] for row in flagged if row["report_id"] in details]
-    flags = _flags_from_rows(shown_flags) if actor is not None else []
+    shown_flags = [
+        {**details[row["report_id"]], "entity_id": row["entity_id"]} for row in flagged if row["report_id"] in details
+    ]
+    flags = _flags_from_rows(actor, shown_flags) if actor is not None else []
     return hits, flags
 
 
@@ -534,20 +537,23 @@ def _order_reports(hit: Hit) -> None:
     hit.reports = sorted(unique.values(), key=lambda r: (r.created_at, r.id), reverse=True)
 
 
-def _flags_from_rows(rows: list[dict[str, Any]]) -> list[FlagHit]:
-    """One flag per restricted report (rows the rule marked 'flag'), newest first."""
+def _flags_from_rows(viewer: User, rows: list[dict[str, Any]]) -> list[FlagHit]:
+    """One flag per restricted report (rows the rule marked 'flag'), newest first.
+
+    Each is addressed as the flag of its report on the subject of its first row.
+    """
     by_report: dict[int, FlagHit] = {}
     for row in rows:
         if row["report_id"] not in by_report:
             by_report[row["report_id"]] = FlagHit(
-                row["report_id"],
+                flag_token(viewer.pk, row["report_id"], row["entity_id"]),
                 row["report__organisation__name"],
                 row["report__organisation__code"],
                 row["report__organisation__contact_point"],
                 row["report__created_at"],
                 list(row["report__exploitation_types"]),
             )
-    return sorted(by_report.values(), key=lambda f: f.created_at, reverse=True)
+    return sorted(by_report.values(), key=lambda f: (-f.created_at.timestamp(), f.token))
 
 
 # --- selectors ---------------------------------------------------------------------------------
@@ -607,7 +613,7 @@ def search_selector(
         hit.reports_capped = capped
         hits = [hit]
     flagged = sorted((r for r in rows if r["holding"] == "flag"), key=lambda r: r["report_id"], reverse=True)
-    flags = _flags_from_rows([r for r in flagged if r["n"] <= SELECTOR_REPORTS]) if actor is not None else []
+    flags = _flags_from_rows(actor, [r for r in flagged if r["n"] <= SELECTOR_REPORTS]) if actor is not None else []
     return hits, flags
 
 

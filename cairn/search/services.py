@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from cairn.access import intelligence as policy
+from cairn.access.flags import flag_token
 from cairn.accounts.models import User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
@@ -110,12 +111,18 @@ def _matches(report_ids: list[int]) -> dict[int, set[int]]:
 def _already_told(matches: dict[int, set[int]], watches: dict[int, Watch]) -> set[tuple[int, str, str]]:
     """(recipient, kind, link) of the watch alerts these watchers already have about these reports."""
     links = {reverse("intelligence:detail", args=[r]) for reports in matches.values() for r in reports}
+    links |= {_flag_link(watches[w].owner_id, r) for w, reports in matches.items() for r in reports}
     owners = {w.owner_id for w in watches.values()}
     return set(
         Notification.objects.filter(
             recipient_id__in=owners, kind__in=["watch", "watch_flag"], link__in=links
         ).values_list("recipient_id", "kind", "link")
     )
+
+
+def _flag_link(owner_id: int, report_id: int) -> str:
+    """Where a watcher who sees a report only as a flag is sent: the flag's token, never the report's id."""
+    return reverse("intelligence:flag", args=[flag_token(owner_id, report_id, None)])
 
 
 def notify_watchers(report_ids: list[int]) -> int:
@@ -174,7 +181,7 @@ def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
                 told.add((owner.pk, "watch", link))
                 rows.append((owner.pk, "watch", f"New intelligence matches your watch '{watch.query}'.", link))
         for report_id, flag in sorted(flagged.items()):
-            link = reverse("intelligence:detail", args=[report_id])
+            link = _flag_link(owner.pk, report_id)
             if (owner.pk, "watch_flag", link) in told:
                 continue
             told.add((owner.pk, "watch_flag", link))

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from cairn.access import intelligence as policy
+from cairn.access.flags import flag_token, open_token
 from cairn.accounts.choices import OrganisationKind, Role
 from cairn.accounts.models import Organisation, User
 from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory, verified_client
@@ -117,29 +118,39 @@ def _client(user: User) -> Client:
 # --- read paths ---------------------------------------------------------------------------------
 
 
+def _token(user: User, world: World, level: str) -> str:
+    """The token of the report's flag on its phone, as the entity page would show it to ``user``."""
+    return flag_token(user.pk, world.reports[level].pk, _phone_entity_id(world, level))
+
+
 def path_report_page(client: Client, user: User, world: World, level: str) -> str:
+    """By id, a report read in full; one known by flag answers only at its flag's page (by token)."""
     report = world.reports[level]
     response = client.get(reverse("intelligence:detail", args=[report.pk]))
-    if response.status_code == 404:
-        return NONE
-    body = response.content.decode()
-    assert response.status_code == 200
-    if f"Secret detail {level}" in body:
+    if response.status_code == 200:
+        assert f"Secret detail {level}" in response.content.decode()
         return FULL
-    assert 'data-testid="flag"' in body and report.reference not in body
+    assert response.status_code == 404
+    flag_page = client.get(reverse("intelligence:flag", args=[_token(user, world, level)]))
+    if flag_page.status_code == 404:
+        return NONE
+    body = flag_page.content.decode()
+    assert 'data-testid="flag"' in body and report.reference not in body and f"Secret detail {level}" not in body
     return FLAG
 
 
 def path_report_api(client: Client, user: User, world: World, level: str) -> str:
     response = client.get(f"/api/v1/reports/{world.reports[level].pk}?reason=Op+Lantern")
-    if response.status_code == 404:
+    if response.status_code == 200:
+        assert f"Secret detail {level}" in response.json()["text"]
+        return FULL
+    assert response.status_code == 404
+    flag = client.get(f"/api/v1/flags/{_token(user, world, level)}?reason=Op+Lantern")
+    if flag.status_code == 404:
         return NONE
-    body = response.json()
-    if body["access"] == "flag":
-        assert body["text"] is None and body["reference"] is None and not body["statements"]
-        return FLAG
-    assert f"Secret detail {level}" in body["text"]
-    return FULL
+    body = flag.json()
+    assert body["token"] == _token(user, world, level) and "reference" not in body and "text" not in body
+    return FLAG
 
 
 def path_entity_page(client: Client, user: User, world: World, level: str) -> str:
@@ -216,7 +227,8 @@ def path_search_page(client: Client, user: User, world: World, level: str) -> st
     body = response.content.decode()
     if world.reports[level].reference in body:
         return FULL
-    return FLAG if 'data-testid="flag"' in body and f"/intelligence/{world.reports[level].pk}/" in body else NONE
+    flag_link = f"/intelligence/flags/{_token(user, world, level)}/"
+    return FLAG if 'data-testid="flag"' in body and flag_link in body else NONE
 
 
 def path_search_api(client: Client, user: User, world: World, level: str) -> str:
@@ -228,7 +240,7 @@ def path_search_api(client: Client, user: User, world: World, level: str) -> str
     report_id = world.reports[level].pk
     if any(r["id"] == report_id for h in body["hits"] for r in h["reports"]):
         return FULL
-    return FLAG if any(f["report_id"] == report_id for f in body["flags"]) else NONE
+    return FLAG if any(_opens_to(user, f["token"]) == report_id for f in body["flags"]) else NONE
 
 
 def path_person_search(client: Client, user: User, world: World, level: str) -> str:
@@ -238,7 +250,12 @@ def path_person_search(client: Client, user: User, world: World, level: str) -> 
     report_id = world.reports[level].pk
     if any(r.id == report_id for h in hits for r in h.reports):
         return FULL
-    return FLAG if any(f.report_id == report_id for f in flags) else NONE
+    return FLAG if any(_opens_to(user, f.token) == report_id for f in flags) else NONE
+
+
+def _opens_to(user: User, token: str) -> int | None:
+    address = open_token(user.pk, token)
+    return address.report_id if address else None
 
 
 READ_PATHS: dict[str, Callable[[Client, User, World, str], str]] = {
@@ -260,6 +277,7 @@ READ_PATHS: dict[str, Callable[[Client, User, World, str], str]] = {
 # show the actor's own work are named here with why they are not read paths.
 ROUTES_COVERED = {
     "intelligence:detail": "report page",
+    "intelligence:flag": "report page",
     "intelligence:list": "report list page",
     "intelligence:revision": "revision page",
     "entities:detail": "entity page",
@@ -313,7 +331,8 @@ def test_granted_access_request_shows_one_report_to_one_named_user() -> None:
         UserFactory(organisation=world.users["other_le_analyst"].organisation, roles=[Role.ANALYST]),
     )
     report = world.reports["restricted"]
-    req = services.access_request_create(actor=asker, report_id=report.pk, reason="Op Lantern ref 42")
+    token = flag_token(asker.pk, report.pk, _phone_entity_id(world, "restricted"))
+    req = services.access_request_create(actor=asker, flag_token=token, reason="Op Lantern ref 42")
     services.access_request_decide(
         actor=world.users["origin_supervisor"], request_id=req.pk, grant=True, reason="Joint tasking agreed"
     )

@@ -22,7 +22,15 @@ from django.test import Client
 from cairn.accounts.choices import OrganisationKind, Role
 from cairn.accounts.models import User
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory, submit_report, verified_client
+from cairn.core.testing import (
+    OrganisationFactory,
+    SharingGroupFactory,
+    UserFactory,
+    ask_for_access,
+    flag_report,
+    submit_report,
+    verified_client,
+)
 from cairn.entities.models import Entity
 from cairn.entities.normalise import normalise
 from cairn.groups import detection
@@ -193,7 +201,7 @@ def test_safe_neighbourhood_shows_no_hidden_names_numbers_or_awaiting_flags(worl
         data = response.json()
         assert entity_ids(data) == expected
         assert_nothing_hidden(response.content.decode(), *extra)
-        assert [f["flag"]["report_id"] for f in flags(data)] == [world.restricted_report.pk]
+        assert [flag_report(user, f["flag"]["token"]) for f in flags(data)] == [world.restricted_report.pk]
         assert data["left_out"]["count"] == 0 and not data["left_out"]["at_least"]
         hub = next(n for n in chart_nodes(data) if n["entity_id"] == world.hub)
         assert hub["organisations"] == ["bracken"]
@@ -253,7 +261,7 @@ def test_safe_own_report_on_a_hidden_phone_shows_only_own_material(world: World)
         assert node["access"] == "full" and node["organisations"] == ["alder"] and node["report_ids"] == [own.pk]
         assert "Olga" not in response.content.decode() and "Marta" not in response.content.decode()
         # The only flag is Marta's report on the restricted phone: nothing on the confidential one.
-        assert {f["flag"]["report_id"] for f in flags(data)} == {world.restricted_report.pk}
+        assert {flag_report(world.viewer, f["flag"]["token"]) for f in flags(data)} == {world.restricted_report.pk}
         flag_edges = [e["data"] for e in data["elements"]["edges"] if e["data"]["type"] == "flag"]
         assert {e["source"] for e in flag_edges} == {f"e{world.restricted_phone}"}
         assert entity_ids(data) == {world.confidential_phone, world.restricted_phone, person_of(own)}
@@ -378,19 +386,10 @@ def test_safe_filters_do_not_move_flags_by_what_the_restricted_report_says(world
         {"kind": "vehicle"},
     ):
         data = get(client, f"{NET}/neighbourhood", seeds=world.hub, hops=1, **params).json()
-        seen.add(tuple(sorted((f["id"], f["flag"]["report_id"]) for f in flags(data))))
+        seen.add(tuple(sorted((f["id"], f["flag"]["token"]) for f in flags(data))))
     assert len(seen) == 1, seen
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known, not yet closed (docs/access-control.md, Known limits). "
-        "LEAK: every flag node carries the restricted report's id (flag.report_id and the node id "
-        "f<report>-<entity>), so two flag nodes with the same id tell that one restricted report names both "
-        "entities, which docs/network.md says one flag node per (report, entity) exists to prevent"
-    ),
-)
 def test_flag_nodes_do_not_tell_that_one_restricted_report_names_two_entities(world: World) -> None:
     """Two phones Calder knows from two unrelated shared reports; Bracken's restricted report names both."""
     one, two = "07700 900701", "07700 900702"
@@ -402,9 +401,17 @@ def test_flag_nodes_do_not_tell_that_one_restricted_report_names_two_entities(wo
     assert not [e for e in data["elements"]["edges"] if e["data"]["type"] != "flag"]  # not linked visibly
     found = flags(data)
     assert len(found) == 2
-    by_report = {f["flag"]["report_id"] for f in found}
-    report_in_id = {re.sub(r"-\d+$", "", f["id"]) for f in found}
-    assert len(by_report) == 2 and len(report_in_id) == 2, (by_report, report_in_id)
+    assert not [f for f in found if "report_id" in f["flag"]], found
+    # Each flag is addressed by a token of its own, in its node's id and its edge's.
+    tokens = {f["flag"]["token"] for f in found}
+    assert len(tokens) == 2 and {f["id"] for f in found} == {f"f{t}" for t in tokens}
+    flag_edges = {e["data"]["id"] for e in data["elements"]["edges"] if e["data"]["type"] == "flag"}
+    assert flag_edges == {f"x{t}" for t in tokens}
+    # Each opens its own flag page, which says only who holds it.
+    outsider = verified_client(world.outsider)
+    for token in tokens:
+        page = outsider.get(f"/intelligence/flags/{token}/")
+        assert page.status_code == 200 and "07700" not in page.content.decode()
 
 
 # ==== saved charts and drawings ===========================================================================
@@ -566,7 +573,7 @@ def test_safe_confidential_and_awaiting_groups_do_not_exist_for_others_and_restr
         client = verified_client(user)
         listed = client.get(f"{API}/crime-groups")
         assert [g["id"] for g in listed.json()] == [r]
-        assert set(listed.json()[0]) == {"id", "access", "organisation", "contact_point", "recorded"}
+        assert set(listed.json()[0]) == {"id", "access", "organisation", "contact_point", "recorded", "flag"}
         detail = client.get(f"{API}/crime-groups/{r}")
         assert detail.json()["access"] == "flag"
         for text in (listed.content.decode(), detail.content.decode()):
@@ -599,7 +606,7 @@ def test_safe_confidential_and_awaiting_groups_do_not_exist_for_others_and_restr
         hub_chart = get(client, f"{NET}/neighbourhood", seeds=world.hub, hops=2)
         assert_nothing_hidden(hub_chart.content.decode(), *secret_words[:5])
         assert groups[c].entity_id not in entity_ids(hub_chart.json())
-        assert {f["flag"]["report_id"] for f in flags(hub_chart.json())} == {
+        assert {flag_report(user, f["flag"]["token"]) for f in flags(hub_chart.json())} == {
             world.restricted_report.pk,
             groups[r].report_id,
         }
@@ -635,9 +642,7 @@ def test_the_adopt_page_is_audited(world: World) -> None:
 def test_adopting_does_not_pass_on_members_known_only_through_a_personal_access_grant(world: World) -> None:
     """Adopting copied members' selectors and names (from a report granted to one user) into a new analysis
     report of the adopter's organisation, readable by every colleague. It is now refused."""
-    request = intelligence.access_request_create(
-        actor=world.viewer, report_id=world.restricted_report.pk, reason="Op Lantern"
-    )
+    request = ask_for_access(world.viewer, world.restricted_report.pk, "Op Lantern")
     intelligence.access_request_decide(actor=world.supervisor, request_id=request.pk, grant=True, reason="ok")
     before = CrimeGroup.unscoped_objects.count()
     made = adopt(verified_client(world.viewer), [world.marta, world.restricted_phone], name="Granted group")
@@ -674,28 +679,27 @@ def test_adopting_does_not_pass_a_sharing_groups_confidential_member_to_another_
     assert kept.status_code == 201, kept.content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known, not yet closed (docs/access-control.md, Known limits). "
-        "LEAK: a restricted crime group's flag page links its report id, and the link chart (and entity API) "
-        "give every member a flag carrying that same report id, so a flag viewer learns who is in the group "
-        "(cairn/network/graph.py Node.as_dict flag.report_id, _flag_nodes node id; groups/detail.html)"
-    ),
-)
 def test_a_restricted_groups_members_are_not_told_by_their_flags(world: World) -> None:
     made = adopt(verified_client(world.author), [world.ivan, world.hub], name="Mill Lane group")
     group = CrimeGroup.unscoped_objects.get(pk=made.json()["id"])
     outsider = verified_client(world.outsider)
     page = outsider.get(f"/groups/{group.pk}/").content.decode()
     assert "Mill Lane" not in page
-    linked = {int(x) for x in re.findall(r"/intelligence/(?:reports/)?(\d+)/", page)}
+    assert not re.findall(r"/intelligence/(?:reports/)?\d+/", page), page[:2000]
+    linked = set(re.findall(r"/intelligence/flags/([A-Za-z0-9_-]+)/", page))
+    assert len(linked) == 1, page[:2000]
     # Calder charts what it may read (Ivan and the hub) and Lena, who is in no group.
     data = get(outsider, f"{NET}/neighbourhood", seeds=f"{world.ivan},{world.hub},{world.lone}", hops=0).json()
-    flagged = {f["flag"]["report_id"] for f in flags(data)} | {int(f["id"][1:].split("-")[0]) for f in flags(data)}
-    members_by_flag = {f["id"].split("-")[1] for f in flags(data) if f["flag"]["report_id"] in linked}
-    assert linked, page[:2000]
-    assert not (linked & flagged), (linked, flagged, members_by_flag)
+    flagged = {f["flag"]["token"] for f in flags(data)} | {f["id"][1:] for f in flags(data)}
+    assert flagged  # the record's flags on its members are there, each under a token of its own
+    assert not (linked & flagged), (linked, flagged)
+    # The group's flag page answers, and a request made from it is the group's own.
+    (token,) = linked
+    assert outsider.get(f"/intelligence/flags/{token}/").status_code == 200
+    asked = outsider.post(
+        f"/api/v1/flags/{token}/access-requests", {"reason": "Op Mill"}, content_type="application/json"
+    )
+    assert asked.status_code == 201 and asked.json()["report_id"] is None and asked.json()["flag"] == token
 
 
 def test_crime_group_ids_do_not_count_groups_you_may_not_know_of(world: World) -> None:

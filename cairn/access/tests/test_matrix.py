@@ -69,9 +69,11 @@ PAGES: dict[str, Row] = {
     "intelligence:review": Row(HIDDEN, kwargs={"pk": 999999}),
     "intelligence:sanitise": Row(HIDDEN, kwargs={"pk": 999999}),
     "intelligence:revision": Row(HIDDEN, kwargs={"pk": 999999, "number": 1}),
-    # A request with no reason goes back to the report page with a message, before any lookup.
+    # A flag page for a token that opens to no flag of yours is "not found" for everyone signed in.
+    "intelligence:flag": Row(HIDDEN, kwargs={"token": "A" * 22}),
+    # A request with no reason goes back to the flag page with a message, before any lookup.
     "intelligence:request-access": Row(
-        HIDDEN, method="post", kwargs={"pk": 999999}, only={r: REDIRECT for r in READERS}
+        HIDDEN, method="post", kwargs={"token": "A" * 22}, only={r: REDIRECT for r in READERS}
     ),
     # An incomplete decision goes back to the queue with a message, before any lookup.
     "intelligence:decide": Row(HIDDEN, method="post", kwargs={"pk": 999999}, only={Role.SUPERVISOR: REDIRECT}),
@@ -136,8 +138,9 @@ API_OPERATIONS: dict[str, Row] = {
         HIDDEN, only={r: NO_CONTENT for r in READERS_WHO_SEARCH}, method="delete", kwargs={"watch_id": 999999}
     ),
     "GET /api/v1/notifications": Row(OK),
-    "POST /api/v1/reports/{report_id}/access-requests": Row(
-        HIDDEN, method="post", kwargs={"report_id": 999999}, body={"reason": "Op Lantern"}
+    "GET /api/v1/flags/{token}": Row(HIDDEN, kwargs={"token": "A" * 22}),
+    "POST /api/v1/flags/{token}/access-requests": Row(
+        HIDDEN, method="post", kwargs={"token": "A" * 22}, body={"reason": "Op Lantern"}
     ),
     "POST /api/v1/access-requests/{request_id}/decision": Row(
         HIDDEN, method="post", kwargs={"request_id": 999999}, body={"grant": True, "reason": "agreed"}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from cairn.access.flags import flag_token
 from cairn.accounts.choices import Role
 from cairn.accounts.models import User
 from cairn.audit.models import AuditEntry
@@ -130,6 +131,8 @@ def test_an_analyst_detects_adopts_and_another_force_sees_only_a_flag(world: Wor
             "organisation": "Aldermoor Police",
             "contact_point": world.aldermoor.contact_point,
             "recorded": record.adopted_at.date().isoformat(),
+            # The record's flag, as the flag of its report on the group itself: to ask for access with.
+            "flag": flag_token(world.colleague.pk, record.report_id, record.entity_id),
         }
     ]
     page = other.get(f"/groups/{record.pk}/")

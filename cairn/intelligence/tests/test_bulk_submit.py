@@ -9,7 +9,7 @@ from cairn.access import intelligence as policy
 from cairn.accounts.choices import Role
 from cairn.audit.models import AuditEntry
 from cairn.audit.services import verify_chain
-from cairn.core.testing import OrganisationFactory, UserFactory
+from cairn.core.testing import OrganisationFactory, UserFactory, ask_for_access
 from cairn.entities.models import Entity, Statement
 from cairn.intelligence import selectors, services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
@@ -102,6 +102,6 @@ def test_a_grant_reaches_a_user_object_that_already_cached_the_rule() -> None:
     officer = UserFactory(organisation=OrganisationFactory(code="asker"), roles=[Role.OFFICER])
     (report,) = services.report_submit_many(actor=author, items=[_item(5, dissemination="restricted")])
     assert policy.report_access(officer, report.pk) == "flag"  # the rule (and its grants) now cached on officer
-    request = services.access_request_create(actor=officer, report_id=report.pk, reason="Op Test: same suspect")
+    request = ask_for_access(officer, report.pk, "Op Test: same suspect")
     services.access_request_decide(actor=author, request_id=request.pk, grant=True, reason="Granted for Op Test")
     assert policy.report_access(officer, report.pk) == "full"

@@ -11,7 +11,7 @@ import pytest
 
 from cairn.accounts.choices import OrganisationKind, Role
 from cairn.accounts.models import SharingGroup, User
-from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory
+from cairn.core.testing import OrganisationFactory, SharingGroupFactory, UserFactory, ask_for_access
 from cairn.entities.models import Entity
 from cairn.intelligence import services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
@@ -264,11 +264,11 @@ def test_visible_graph_is_built_from_visible_statements_only(world: World) -> No
 
 def granted_outsider(world: World) -> User:
     """Calderfell's officer, granted the restricted report by Brackenridge's supervisor."""
-    from cairn.intelligence.services import access_request_create, access_request_decide
+    from cairn.intelligence.services import access_request_decide
 
     requester = make_user(organisation=world.outsider.organisation, roles=[Role.ANALYST])
     supervisor = make_user(organisation=world.author.organisation, roles=[Role.SUPERVISOR])
-    request = access_request_create(actor=requester, report_id=world.restricted.pk, reason="Operation Larch")
+    request = ask_for_access(requester, world.restricted.pk, "Operation Larch")
     access_request_decide(actor=supervisor, request_id=request.pk, grant=True, reason="needed")
     return requester
 
@@ -344,10 +344,10 @@ def test_a_grant_decided_now_opens_the_walk_at_once(world: World) -> None:
     assert graph.within_k(requester, marta, 1) == {marta: 0}  # known by flag only
     assert graph.shortest_paths(requester, marta, world.hub).paths == []
 
-    from cairn.intelligence.services import access_request_create, access_request_decide
+    from cairn.intelligence.services import access_request_decide
 
     supervisor = make_user(organisation=world.author.organisation, roles=[Role.SUPERVISOR])
-    request = access_request_create(actor=requester, report_id=world.restricted.pk, reason="Operation Larch")
+    request = ask_for_access(requester, world.restricted.pk, "Operation Larch")
     access_request_decide(actor=supervisor, request_id=request.pk, grant=True, reason="needed")
 
     assert graph.within_k(requester, marta, 1) == {marta: 0, world.hub: 1}

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cairn.access.flags import flag_token
 from cairn.accounts.choices import Role
 from cairn.audit.choices import AuditAction
 from cairn.audit.models import AuditEntry
@@ -298,7 +299,7 @@ def test_a_watcher_hears_when_a_report_is_released_from_review_and_again_when_it
             ),
         )
     assert not Notification.objects.exists()
-    link = f"/intelligence/{held.pk}/"
+    link = f"/intelligence/flags/{flag_token(watcher.pk, held.pk, None)}/"  # the flag's token, never the id
 
     with django_capture_on_commit_callbacks(execute=True):
         services.report_review(actor=supervisor, report=held, changes={"source_evaluation": "2"})
@@ -311,7 +312,7 @@ def test_a_watcher_hears_when_a_report_is_released_from_review_and_again_when_it
     with django_capture_on_commit_callbacks(execute=True):
         services.report_edit(actor=supervisor, report=held, changes={"dissemination": "shared"}, reason="wider")
     assert sorted(Notification.objects.filter(recipient=watcher).values_list("kind", "link")) == [
-        ("watch", link),
+        ("watch", f"/intelligence/{held.pk}/"),  # readable now: the report itself
         ("watch_flag", link),
     ]
     assert Notification.objects.filter(kind="interest").count() == 1  # no second interest notice

@@ -6,9 +6,10 @@ import pytest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cairn.access.flags import flag_token
 from cairn.accounts.choices import OrganisationKind, Role
 from cairn.audit.models import AuditEntry
-from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
+from cairn.core.testing import OrganisationFactory, UserFactory, flag_report, verified_client
 from cairn.intelligence import services
 from cairn.intelligence.inputs import ReportInput, SubjectInput
 from cairn.notifications.models import Notification
@@ -96,7 +97,7 @@ def test_restricted_is_a_flag_confidential_is_nothing_and_counts_do_not_leak(for
     )
     result = search(actor=forces["alder"], query="Dritan Hoxha")
     assert result.hits == [] and result.total == 0
-    assert [f.report_id for f in result.flags] == [restricted.pk]
+    assert [flag_report(forces["alder"], f.token) for f in result.flags] == [restricted.pk]
     assert result.flags[0].organisation_code == "bracken"
     words = search(actor=forces["alder"], query="zebra crossing", kind="text")
     assert words.total == 0 and words.flags == [] and words.facets["organisation"] == []
@@ -208,7 +209,8 @@ def test_watch_alerts_within_the_rule(forces, django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         report(forces["calder"], "Ilir Krasniqi in a confidential one.", person("Ilir Krasniqi"), level="confidential")
     mine = list(Notification.objects.filter(recipient=watcher).order_by("id"))
-    assert [n.link for n in mine] == [f"/intelligence/{shared.pk}/", f"/intelligence/{restricted.pk}/"]
+    flag = f"/intelligence/flags/{flag_token(watcher.pk, restricted.pk, None)}/"  # the token, never the id
+    assert [n.link for n in mine] == [f"/intelligence/{shared.pk}/", flag]
     assert "holds new restricted intelligence" in mine[1].text
     told = Notification.objects.get(recipient=forces["calder"], kind="interest")
     assert restricted.reference in told.text
@@ -392,7 +394,7 @@ def test_filters_narrow_a_selector_search_and_leave_its_flags(forces) -> None:
     assert [r.id for h in narrowed.hits for r in h.reports] == [bracken_report.pk]
     assert alder_report.pk not in {r.id for h in narrowed.hits for r in h.reports}
     # A filter narrows what is shown in full; the holder of restricted intelligence is still named.
-    assert [f.report_id for f in narrowed.flags] == [calder_flag.pk]
+    assert [flag_report(forces["alder"], f.token) for f in narrowed.flags] == [calder_flag.pk]
 
 
 def test_filters_never_narrow_the_flags_of_a_person_search(forces) -> None:
@@ -415,7 +417,7 @@ def test_filters_never_narrow_the_flags_of_a_person_search(forces) -> None:
         Filters(),
     ):
         result = search(actor=forces["alder"], query="Luan Berisha", filters=filters)
-        assert [f.report_id for f in result.flags] == [held.pk], filters
+        assert [flag_report(forces["alder"], f.token) for f in result.flags] == [held.pk], filters
     # The filters still narrow what is read in full.
     assert search(actor=forces["alder"], query="Luan Berisha", filters=Filters(premises_type="nail_bar")).hits == []
     graded = search(actor=forces["alder"], query="Luan Berisha", filters=Filters(source_evaluation="2"))
@@ -430,7 +432,7 @@ def test_the_day_of_birth_and_the_nationality_never_decide_a_flag(forces) -> Non
     # 'Ana Popescu Maria' is near the flag threshold by name: the day or country asked would tip it.
     flags = {
         (dob, nationality): [
-            f.report_id
+            flag_report(forces["alder"], f.token)
             for f in search(actor=forces["alder"], query="Ana Popescu Maria", dob=dob, nationality=nationality).flags
         ]
         for dob in ("1985", "1985-03-12", "1985-07-01")
@@ -438,9 +440,10 @@ def test_the_day_of_birth_and_the_nationality_never_decide_a_flag(forces) -> Non
     }
     assert len({tuple(f) for f in flags.values()}) == 1, flags
     # A flag still needs a name close enough, and the year still narrows it (the nominal check).
-    assert [f.report_id for f in search(actor=forces["alder"], query="Ana Popescu", dob="1985-07-01").flags] == [
-        held.pk
-    ]
+    assert [
+        flag_report(forces["alder"], f.token)
+        for f in search(actor=forces["alder"], query="Ana Popescu", dob="1985-07-01").flags
+    ] == [held.pk]
     assert search(actor=forces["alder"], query="Ana Popescu", dob="1990").flags == []
 
 
@@ -494,7 +497,7 @@ def test_a_premises_type_filter_finds_the_reports_naming_such_a_place(forces) ->
 
     narrowed = search(actor=forces["alder"], query="07700 900888", filters=Filters(premises_type="car_wash"))
     assert [r.id for h in narrowed.hits for r in h.reports] == [at_the_car_wash.pk]
-    assert [f.report_id for f in narrowed.flags] == [hidden.pk]
+    assert [flag_report(forces["alder"], f.token) for f in narrowed.flags] == [hidden.pk]
     words = search(actor=forces["bracken"], query="phone", filters=Filters(premises_type="car_wash"))
     assert [r.id for r in words.reports] == [at_the_car_wash.pk]
     # Counted over what the searcher may read: Calder's restricted car wash is not in the facet.
@@ -658,7 +661,9 @@ def test_the_api_gives_the_dates_the_page_shows_and_says_when_people_are_capped(
     assert exact["total"] == 3 and exact["total_is_capped"] is False
     assert all(r["created_at"] for h in body["hits"] for r in h["reports"])
     [flag] = body["flags"]
-    assert flag["report_id"] == restricted.pk and flag["created_at"].startswith(str(restricted.created_at.year))
+    assert flag_report(forces["alder"], flag["token"]) == restricted.pk and flag["created_at"].startswith(
+        str(restricted.created_at.year)
+    )
 
 
 def test_did_you_mean_gives_up_quietly_when_the_searchs_time_is_spent(forces, monkeypatch) -> None:

@@ -1076,7 +1076,7 @@
       if (f.exploitation_types && f.exploitation_types.length) row("Exploitation", f.exploitation_types.join(", "));
       panel.append(list);
       const a = el("a", "Ask for access", "govuk-link");
-      a.href = app.dataset.reportUrl.replace(/0\/$/, `${f.report_id}/`);
+      a.href = app.dataset.flagUrl.replace(/_\/$/, `${f.token}/`);
       panel.append(a);
       return;
     }
