@@ -24,8 +24,10 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 _SALT = "cairn.access.flags"
@@ -42,7 +44,13 @@ class FlagAddress:
 
 
 def _cipher(viewer_id: int) -> Cipher[modes.ECB]:
-    key = salted_hmac(_SALT, str(viewer_id), algorithm="sha256").digest()
+    return _cipher_with(viewer_id, settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=4096)
+def _cipher_with(viewer_id: int, secret: str) -> Cipher[modes.ECB]:
+    """Kept per viewer (and secret): deriving the key is most of a token's cost, and a page of flags is one viewer's."""
+    key = salted_hmac(_SALT, str(viewer_id), secret=secret, algorithm="sha256").digest()
     # One block, never more: ECB on a single block is the block cipher itself, a keyed permutation
     # of the pair, which is what is wanted (a repeated block would be a repeated flag).
     return Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305

@@ -17,7 +17,7 @@ loads rows into Python to filter them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -345,10 +345,16 @@ class Flag:
     contact_point: str
     token: str
 
+    @property
+    def recorded_on(self) -> date:
+        """The day it was recorded: all a flag shows of when. The time to the microsecond would be the
+        report's own mark, the same on its flags on every subject."""
+        return timezone.localdate(self.created_at)
+
 
 def flag_order(flag: Flag) -> tuple[Any, ...]:
-    """The order flags are listed in: by subject, newest first, then by token (never by report id)."""
-    return (flag.entity_id or 0, -flag.created_at.timestamp(), flag.token)
+    """The order flags are listed in: by subject, newest day first, then by token (never by report id or time)."""
+    return (flag.entity_id or 0, -flag.recorded_on.toordinal(), flag.token)
 
 
 def flags_for(user: Any, *, entity_ids: list[int] | None = None, report_ids: list[int] | None = None) -> list[Flag]:

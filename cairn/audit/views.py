@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cairn.access.capabilities import Capability
-from cairn.access.policy import require
+from cairn.access.policy import audit_object_shown, require
 from cairn.accounts.models import User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
@@ -34,6 +34,8 @@ def log(request: HttpRequest) -> HttpResponse:
     )
     entries = audit_entry_list(actor=user, filters=filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.shown_object, entry.shown_repr = audit_object_shown(entry, user)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/log.html", {"form": form, "page": page, "query": query.urlencode()})

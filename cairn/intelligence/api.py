@@ -75,17 +75,14 @@ def _statement_out(st: Statement) -> dict[str, Any]:
 
 def _flag_out(flag: policy.Flag) -> dict[str, Any]:
     return {
-        k: getattr(flag, k)
-        for k in (
-            "token",
-            "entity_id",
-            "created_at",
-            "occurred_on",
-            "exploitation_types",
-            "organisation",
-            "organisation_code",
-            "contact_point",
-        )
+        "token": flag.token,
+        "entity_id": flag.entity_id,
+        "recorded_on": flag.recorded_on,
+        "occurred_on": flag.occurred_on,
+        "exploitation_types": flag.exploitation_types,
+        "organisation": flag.organisation,
+        "organisation_code": flag.organisation_code,
+        "contact_point": flag.contact_point,
     }
 
 
@@ -256,7 +253,9 @@ def get_flag(request: HttpRequest, token: str, reason: str = "") -> dict[str, An
         request=request,
         subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
     )
-    return _flag_out(flag)
+    # Not which entity: a search's flag is reached from a name, and the entity's id would say which
+    # record of a restricted report it matched (the entity's own flags give it, where it is known).
+    return {**_flag_out(flag), "entity_id": None}
 
 
 @router.post(

@@ -56,8 +56,8 @@ class StatementOut(Schema):
 
 class FlagOut(Schema):
     token: str = Field(description="How you address this flag (GET /flags/{token}); never the report's id")
-    entity_id: int | None
-    created_at: datetime
+    entity_id: int | None = Field(description="The subject, on an entity's own flags; null at GET /flags/{token}")
+    recorded_on: date = Field(description="The day the report was recorded (no time: it would mark the report)")
     occurred_on: date | None
     exploitation_types: list[str]
     organisation: str

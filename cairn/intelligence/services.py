@@ -792,6 +792,16 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
             detail={"report": request.report.reference, "requester": request.requester.username, "granted": grant},
         )
         if grant:
+            # The requester's other requests for this report (made from its flags on other subjects) are
+            # answered by this one: the report is theirs to read now.
+            AccessRequest.unscoped_objects.filter(
+                report_id=request.report_id, requester_id=request.requester_id, status=AccessRequestStatus.PENDING
+            ).update(
+                status=AccessRequestStatus.GRANTED,
+                decided_by=actor,
+                decided_at=request.decided_at,
+                decision_reason=f"Granted with request {request.pk}: {reason}"[:2000],
+            )
             # A disclosure log names the recipient (DPA 2018 s.62).
             audit.record(
                 action=AuditAction.DISCLOSE,

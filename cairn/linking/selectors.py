@@ -46,6 +46,32 @@ def selector_entity_ids(report: IntelligenceReport) -> list[int]:
     return access.report_selector_ids(report)
 
 
+def _first_flags(actor: User, entity_id: int, flagged: list[tuple[int, str, str, Any]], room: int) -> list[Counterpart]:
+    """The first ``room`` flags of a selector, newest day of events first, then by token.
+
+    Tokens are made only for the flags shown and for those tied with the last of them on its day (a
+    hot selector can have thousands, and a token costs a few microseconds).
+    """
+    if room <= 0 or not flagged:
+        return []
+
+    def day(f: tuple[int, str, str, Any]) -> int:
+        return f[3].toordinal() if f[3] else 0
+
+    flagged = sorted(flagged, key=day, reverse=True)
+    if len(flagged) > room:
+        last = day(flagged[room - 1])
+        before = [f for f in flagged if day(f) > last]
+        tied = [f for f in flagged if day(f) == last]
+        flagged = before + tied
+    made = [
+        Counterpart(None, "", flag_token(actor.pk, r, entity_id), org, contact, "flag", occurred)
+        for r, org, contact, occurred in flagged
+    ]
+    made.sort(key=lambda c: (-(c.occurred_on.toordinal() if c.occurred_on else 0), c.flag))
+    return made[:room]
+
+
 def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Correlation]:
     """Other reports naming the same selectors as this one (which the caller may read), as far as the rule allows."""
     ids = selector_entity_ids(report)
@@ -67,20 +93,27 @@ def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Corr
         )
         .order_by("entity_id", "-report_id")
     )
-    by_entity: dict[int, list[Counterpart]] = defaultdict(list)
-    totals: dict[int, int] = defaultdict(int)
+    # Reports read in full newest first (by id, which the reader sees anyway); then the flags, by the
+    # day of events and their token. Placed among the readable ones in id order, a flag's neighbours
+    # would bound its report's id, and the same bounds on two selectors would pair their flags.
+    full: dict[int, list[Counterpart]] = defaultdict(list)
+    flagged: dict[int, list[tuple[int, str, str, Any]]] = defaultdict(list)
     seen: set[tuple[int, int]] = set()
     for entity_id, report_id, level, reference, org, contact, occurred in rows.iterator():
         if (entity_id, report_id) in seen:
             continue
         seen.add((entity_id, report_id))
-        totals[entity_id] += 1
-        if len(by_entity[entity_id]) < MAX_COUNTERPARTS:
-            by_entity[entity_id].append(
-                Counterpart(report_id, reference, "", org, contact, level, occurred)
-                if level == "full"
-                else Counterpart(None, "", flag_token(actor.pk, report_id, entity_id), org, contact, level, occurred)
-            )
+        if level == "full":
+            full[entity_id].append(Counterpart(report_id, reference, "", org, contact, level, occurred))
+        else:
+            flagged[entity_id].append((report_id, org, contact, occurred))
+    by_entity: dict[int, list[Counterpart]] = {}
+    totals: dict[int, int] = {}
+    for entity_id in full.keys() | flagged.keys():
+        shown = full[entity_id][:MAX_COUNTERPARTS]
+        flags = _first_flags(actor, entity_id, flagged[entity_id], MAX_COUNTERPARTS - len(shown))
+        by_entity[entity_id] = shown + flags
+        totals[entity_id] = len(full[entity_id]) + len(flagged[entity_id])
     out = []
     for entity_id in sorted(by_entity, key=lambda i: (i in noise, -totals[i], i)):
         entity = entities[entity_id]

@@ -186,7 +186,7 @@ class Marking:
 class Node:
     """An entity (or a flag) on a chart."""
 
-    id: str  # "e<entity id>" or "f<report id>-<entity id>"
+    id: str  # "e<entity id>" or "f<flag token>" (never the report's id: cairn/access/flags.py)
     kind: str  # an EntityKind value, or "flag"
     label: str
     access: str  # "full" or "flag"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -49,7 +49,7 @@ class FlagHitOut(Schema):
     organisation: str
     organisation_code: str
     contact_point: str
-    created_at: datetime
+    recorded_on: date = Field(description="The day the report was recorded (no time: it would mark the report)")
     exploitation_types: list[str]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from psycopg.errors import QueryCanceled
 from rapidfuzz import fuzz, process
 
@@ -113,7 +114,7 @@ class FlagHit:
     organisation: str
     organisation_code: str
     contact_point: str
-    created_at: Any
+    recorded_on: date  # the day only: the time would mark the report, the same on each of its flags
     exploitation_types: list[str]
 
 
@@ -146,14 +147,14 @@ class Result:
                     "organisation": f.organisation,
                     "contact_point": f.contact_point,
                     "count": 0,
-                    "latest": f.created_at,
+                    "latest": f.recorded_on,
                     "tokens": [],
                     "exploitation_types": set(),
                 },
             )
             g["count"] += 1
             g["tokens"].append(f.token)
-            g["latest"] = max(g["latest"], f.created_at)
+            g["latest"] = max(g["latest"], f.recorded_on)
             g["exploitation_types"] |= set(f.exploitation_types)
         return sorted(groups.values(), key=lambda g: g["latest"], reverse=True)
 
@@ -538,22 +539,24 @@ def _order_reports(hit: Hit) -> None:
 
 
 def _flags_from_rows(viewer: User, rows: list[dict[str, Any]]) -> list[FlagHit]:
-    """One flag per restricted report (rows the rule marked 'flag'), newest first.
+    """One flag per restricted report and subject (rows the rule marked 'flag'), newest day first.
 
-    Each is addressed as the flag of its report on the subject of its first row.
+    Per subject, not per report: one flag for a report naming two people the search matched would
+    say, against two searches that each found one of them, that one report names both.
     """
-    by_report: dict[int, FlagHit] = {}
+    by_flag: dict[tuple[int, int], FlagHit] = {}
     for row in rows:
-        if row["report_id"] not in by_report:
-            by_report[row["report_id"]] = FlagHit(
+        key = (row["report_id"], row["entity_id"])
+        if key not in by_flag:
+            by_flag[key] = FlagHit(
                 flag_token(viewer.pk, row["report_id"], row["entity_id"]),
                 row["report__organisation__name"],
                 row["report__organisation__code"],
                 row["report__organisation__contact_point"],
-                row["report__created_at"],
+                timezone.localdate(row["report__created_at"]),
                 list(row["report__exploitation_types"]),
             )
-    return sorted(by_report.values(), key=lambda f: (-f.created_at.timestamp(), f.token))
+    return sorted(by_flag.values(), key=lambda f: (-f.recorded_on.toordinal(), f.token))
 
 
 # --- selectors ---------------------------------------------------------------------------------

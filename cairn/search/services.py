@@ -75,27 +75,34 @@ def watch_stop(*, actor: User, watch_id: int) -> None:
             )
 
 
-def _matches(report_ids: list[int]) -> dict[int, set[int]]:
-    """watch id -> the new reports it matches (before any access check)."""
-    found: dict[int, set[int]] = defaultdict(set)
+# watch id -> report id -> the subjects of the report the watch matched (None for a watch on words).
+Matches = dict[int, dict[int, set[int | None]]]
+
+
+def _matches(report_ids: list[int]) -> Matches:
+    """What each watch matches among the new reports, and on which subjects (before any access check)."""
+    found: Matches = defaultdict(lambda: defaultdict(set))
     keys = Statement.unscoped_objects.filter(
         report_id__in=report_ids, prop=Property.SUBJECT, entity__key__isnull=False
-    ).values_list("report_id", "entity__kind", "entity__key")
-    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for report_id, kind, key in keys:
-        by_key[(kind, key or "")].add(report_id)
+    ).values_list("report_id", "entity_id", "entity__kind", "entity__key")
+    by_key: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+    for report_id, entity_id, kind, key in keys:
+        by_key[(kind, key or "")].add((report_id, entity_id))
     if by_key:
         for watch_id, kind, key in Watch.objects.filter(
             active=True, kind=WatchKind.SELECTOR, key__in={k for _, k in by_key}
         ).values_list("id", "entity_kind", "key"):
-            found[watch_id] |= by_key.get((kind, key), set())
-    names = list(PersonName.unscoped_objects.filter(report_id__in=report_ids).values("report_id", "tokens"))
+            for report_id, entity_id in by_key.get((kind, key), set()):
+                found[watch_id][report_id].add(entity_id)
+    names = list(
+        PersonName.unscoped_objects.filter(report_id__in=report_ids).values("report_id", "entity_id", "tokens")
+    )
     if names:
         all_tokens = {t for n in names for t in n["tokens"]}
         for watch in Watch.objects.filter(active=True, kind=WatchKind.PERSON, tokens__overlap=list(all_tokens)):
             for n in names:
                 if score_name(watch.tokens, n["tokens"], {}, {}).score >= FLAG_THRESHOLD:
-                    found[watch.pk].add(n["report_id"])
+                    found[watch.pk][n["report_id"]].add(n["entity_id"])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT w.id, r.id FROM search_watch w JOIN intelligence_intelligencereport r "
@@ -104,14 +111,19 @@ def _matches(report_ids: list[int]) -> dict[int, set[int]]:
             [report_ids],
         )
         for watch_id, report_id in cursor.fetchall():
-            found[watch_id].add(report_id)
+            found[watch_id][report_id].add(None)
     return found
 
 
-def _already_told(matches: dict[int, set[int]], watches: dict[int, Watch]) -> set[tuple[int, str, str]]:
+def _already_told(matches: Matches, watches: dict[int, Watch]) -> set[tuple[int, str, str]]:
     """(recipient, kind, link) of the watch alerts these watchers already have about these reports."""
     links = {reverse("intelligence:detail", args=[r]) for reports in matches.values() for r in reports}
-    links |= {_flag_link(watches[w].owner_id, r) for w, reports in matches.items() for r in reports}
+    links |= {
+        _flag_link(watches[w].owner_id, r, e)
+        for w, reports in matches.items()
+        for r, subjects in reports.items()
+        for e in subjects
+    }
     owners = {w.owner_id for w in watches.values()}
     return set(
         Notification.objects.filter(
@@ -120,9 +132,13 @@ def _already_told(matches: dict[int, set[int]], watches: dict[int, Watch]) -> se
     )
 
 
-def _flag_link(owner_id: int, report_id: int) -> str:
-    """Where a watcher who sees a report only as a flag is sent: the flag's token, never the report's id."""
-    return reverse("intelligence:flag", args=[flag_token(owner_id, report_id, None)])
+def _flag_link(owner_id: int, report_id: int, entity_id: int | None) -> str:
+    """Where a watcher who sees a report only as a flag is sent: the flag's token, never the report's id.
+
+    The flag of the report on the subject the watch matched: one token a report would say, across two
+    watches, that one report names both their subjects.
+    """
+    return reverse("intelligence:flag", args=[flag_token(owner_id, report_id, entity_id)])
 
 
 def notify_watchers(report_ids: list[int]) -> int:
@@ -154,7 +170,7 @@ def notify_watchers(report_ids: list[int]) -> int:
 _ALERT_LOCK = 7_310
 
 
-def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
+def _alert(matches: Matches, watches: dict[int, Watch]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, (r %% 2147483647)::int) FROM unnest(%s::bigint[]) r ORDER BY r",
@@ -169,7 +185,7 @@ def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
         # One query a watch, with each report's author: your own report needs no alert.
         readable = dict(policy.reports_visible_to(owner).filter(pk__in=reports).values_list("pk", "author_id"))
         flagged = (
-            {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports - set(readable)))}
+            {f.report_id: f for f in policy.flags_for(owner, report_ids=list(reports.keys() - set(readable)))}
             if watch.kind != WatchKind.TEXT
             else {}
         )
@@ -181,20 +197,22 @@ def _alert(matches: dict[int, set[int]], watches: dict[int, Watch]) -> int:
                 told.add((owner.pk, "watch", link))
                 rows.append((owner.pk, "watch", f"New intelligence matches your watch '{watch.query}'.", link))
         for report_id, flag in sorted(flagged.items()):
-            link = _flag_link(owner.pk, report_id)
-            if (owner.pk, "watch_flag", link) in told:
-                continue
-            told.add((owner.pk, "watch_flag", link))
-            rows.append(
-                (
-                    owner.pk,
-                    "watch_flag",
-                    f"{flag.organisation} holds new restricted intelligence matching your watch "
-                    f"'{watch.query}'. Contact {flag.contact_point}.",
-                    link,
+            # One alert per flag: per subject the watch matched in the report.
+            for entity_id in sorted(reports[report_id], key=lambda e: e or 0):
+                link = _flag_link(owner.pk, report_id, entity_id)
+                if (owner.pk, "watch_flag", link) in told:
+                    continue
+                told.add((owner.pk, "watch_flag", link))
+                rows.append(
+                    (
+                        owner.pk,
+                        "watch_flag",
+                        f"{flag.organisation} holds new restricted intelligence matching your watch "
+                        f"'{watch.query}'. Contact {flag.contact_point}.",
+                        link,
+                    )
                 )
-            )
-            interested.add(report_id)
+                interested.add(report_id)
     # The originators of the flagged reports, read together: told that someone is interested, not who.
     for report_id, author_id, reference in sorted(
         IntelligenceReport.unscoped_objects.filter(pk__in=interested).values_list("pk", "author_id", "reference")

@@ -146,7 +146,8 @@ def test_a_token_made_for_another_user_does_not_open_the_flag(forces) -> None:
         assert client.get(f"/api/v1/flags/{mine}?reason=Op").status_code == 404
         assert ask(client, mine).status_code == 404
     api = verified_client(alder).get(f"/api/v1/flags/{mine}?reason=Op")
-    assert api.status_code == 200 and api.json()["token"] == mine and api.json()["entity_id"] == entity.pk
+    # Not which entity: a search's flag is reached from a name (the entity's own flags give it).
+    assert api.status_code == 200 and api.json()["token"] == mine and api.json()["entity_id"] is None
     assert "report_id" not in api.json() and "id" not in api.json()
     assert not AccessRequest.unscoped_objects.exists()
 
@@ -261,10 +262,18 @@ def test_two_flags_of_one_report_take_a_request_each(forces) -> None:
     assert client.get(reverse("intelligence:flag", args=[b])).status_code == 404
     opened = client.get(f"/api/v1/reports/{restricted.pk}?reason=Op")
     assert opened.status_code == 200 and opened.json()["id"] == restricted.pk
+    # The request from flag B is answered with it, and leaves the supervisor's queue.
+    assert not AccessRequest.unscoped_objects.filter(report=restricted, status=AccessRequestStatus.PENDING).exists()
+    answered = AccessRequest.unscoped_objects.filter(report=restricted).exclude(pk=body["id"]).get()
+    assert answered.status == AccessRequestStatus.GRANTED and answered.decided_by == supervisor
+    assert f"request {body['id']}" in answered.decision_reason
+    queue = verified_client(supervisor).get(reverse("intelligence:queue")).content.decode()
+    assert 'data-testid="access-request"' not in queue
 
 
 def test_a_request_on_the_report_flag_is_apart_from_one_on_a_subject_flag(forces) -> None:
-    """A watch's flag is the report's own (no subject); a request from it is not the subject flag's."""
+    """A flag on the report itself (no subject: the links of notifications made before flags had tokens) takes
+    its own request, apart from the subject flag's."""
     alder = forces["alder"]
     restricted = report(forces["bracken"], "Restricted: 07700 900631.", phone("07700 900631"), level="restricted")
     entity = phone_entity("07700 900631")
@@ -377,6 +386,8 @@ def test_a_watch_on_a_phone_links_to_the_flag_of_a_restricted_report(
     assert page.status_code == 200 and 'data-testid="flag"' in page.content.decode()
     # Asking from the watch's flag works, and answers with that flag, not the report's id.
     token = FLAG_LINK.match(told.link).group(1)  # type: ignore[union-attr]
+    # The flag of the report on the phone the watch matched: the one the phone's page shows.
+    assert token == flag_token(watcher.pk, restricted.pk, phone_entity("07700 900661").pk)
     asked = ask(client, token)
     assert asked.status_code == 201 and asked.json()["flag"] == token and asked.json()["report_id"] is None
     # The holder is told someone is interested, with a link to its own report.
@@ -479,3 +490,138 @@ def test_a_refused_request_shows_on_its_own_flag_only_and_may_be_asked_again(for
     other = verified_client(colleague(alder))
     assert other.post(reverse("intelligence:request-access", args=[a]), {"reason": "probe"}).status_code == 404
     assert AccessRequest.unscoped_objects.count() == 2
+
+
+# --- from the review of the change: nothing else pairs one report's flags -----------------------------------
+
+
+def test_a_flag_gives_the_day_never_the_time_that_would_mark_its_report(forces) -> None:
+    """The time to the microsecond is the report's own: the same on its flags on two subjects."""
+    alder = forces["alder"]
+    report(forces["bracken"], "Both: 07700 900681 and 07700 900682.", phone("07700 900681"), phone("07700 900682"),
+           level="restricted")  # fmt: skip
+    client = verified_client(alder)
+    for number in ("07700 900681", "07700 900682"):
+        [flag] = entity_flags(client, phone_entity(number).pk)
+        assert "created_at" not in flag and re.fullmatch(r"\d{4}-\d{2}-\d{2}", flag["recorded_on"]), flag
+        by_token = client.get(f"/api/v1/flags/{flag['token']}?reason=Op").json()
+        assert "created_at" not in by_token and by_token["recorded_on"] == flag["recorded_on"]
+        [found] = client.get("/api/v1/search", {"q": number, "reason": "Op"}).json()["flags"]
+        assert "created_at" not in found and found["recorded_on"] == flag["recorded_on"]
+
+
+def test_a_search_gives_a_flag_per_subject_not_one_per_report(forces) -> None:
+    """One flag for a report naming two people the search matched, against two searches finding one each,
+    would say that one report names both."""
+    alder = forces["alder"]
+    restricted = report(
+        forces["bracken"],
+        "Ilir Krasniqi and Ilir Krasnici share the flat.",
+        SubjectInput(kind="person", value="Ilir Krasniqi", role="suspect"),
+        SubjectInput(kind="person", value="Ilir Krasnici", role="suspect"),
+        level="restricted",
+    )
+    client = verified_client(alder)
+    both = client.get("/api/v1/search", {"q": "Ilir Krasniqi", "reason": "Op"}).json()["flags"]
+    assert len(both) == 2 and len({f["token"] for f in both}) == 2, both
+    assert {policy.flag_at(alder, f["token"]).report_id for f in both} == {restricted.pk}  # type: ignore[union-attr]
+    page = client.get(reverse("search:search"), {"q": "Ilir Krasniqi"}).content.decode()
+    assert "2 flags" in page and "2 reports" not in page
+
+
+def test_correlation_flags_follow_the_reports_read_in_full_never_sit_among_them_by_id(forces) -> None:
+    """Placed among readable reports in id order, a flag's neighbours would bound its report's id."""
+    alder, bracken = forces["alder"], forces["bracken"]
+    number = "07700 900691"
+    older = report(bracken, f"Shared one: {number}.", phone(number))
+    report(bracken, f"Restricted: {number}.", phone(number), level="restricted")
+    newer = report(bracken, f"Shared two: {number}.", phone(number))
+    mine = report(alder, f"Ours: {number}.", phone(number))
+    counterparts = [
+        c
+        for row in verified_client(alder).get(f"/api/v1/reports/{mine.pk}/correlations").json()
+        for c in row["counterparts"]
+    ]
+    assert [(c["access"], c["report_id"]) for c in counterparts] == [
+        ("full", newer.pk),
+        ("full", older.pk),
+        ("flag", None),
+    ]
+
+
+def test_two_watches_on_two_subjects_of_one_report_get_unrelated_flags(
+    forces, django_capture_on_commit_callbacks
+) -> None:
+    """One alert (or one link) for a report naming both watched phones, against two for two reports,
+    would say that one report names both."""
+    watcher = forces["alder"]
+    client = verified_client(watcher)
+    for number in ("07700 900701", "07700 900702"):
+        assert post_json(client, "/api/v1/watches", {"query": number, "reason": "Op"}).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        restricted = report(
+            forces["bracken"], "Both phones.", phone("07700 900701"), phone("07700 900702"), level="restricted"
+        )
+    links = sorted(Notification.objects.filter(recipient=watcher, kind="watch_flag").values_list("link", flat=True))
+    expected = sorted(
+        reverse("intelligence:flag", args=[flag_token(watcher.pk, restricted.pk, phone_entity(n).pk)])
+        for n in ("07700 900701", "07700 900702")
+    )
+    assert links == expected and len(set(links)) == 2
+    # Run again (an edit or release reruns it): nothing told twice.
+    from cairn.search.services import notify_watchers
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_watchers([restricted.pk])
+    assert Notification.objects.filter(recipient=watcher, kind="watch_flag").count() == 2
+
+
+def test_notifications_made_before_tokens_link_to_the_report_flag_after_the_migration(forces) -> None:
+    """Migration notifications/0002 rewrites a hit or watch flag's link by id (now "not found")."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    alder = forces["alder"]
+    restricted = report(forces["bracken"], "Restricted: 07700 900711.", phone("07700 900711"), level="restricted")
+    shared = report(forces["bracken"], "Shared: 07700 900711.", phone("07700 900711"))
+    by_id = f"/intelligence/{restricted.pk}/"
+    old = Notification.objects.create(recipient=alder, kind="hit_flag", text="x", link=by_id)
+    readable = Notification.objects.create(recipient=alder, kind="hit", text="x", link=f"/intelligence/{shared.pk}/")
+    migration = import_module("cairn.notifications.migrations.0002_flag_links")
+    migration.to_tokens(apps, None)
+    old.refresh_from_db()
+    readable.refresh_from_db()
+    assert old.link == reverse("intelligence:flag", args=[flag_token(alder.pk, restricted.pk, None)])
+    assert verified_client(alder).get(old.link).status_code == 200
+    assert readable.link == f"/intelligence/{shared.pk}/"  # a report read in full keeps its link
+    migration.to_ids(apps, None)
+    old.refresh_from_db()
+    assert old.link == by_id
+
+
+def test_the_audit_log_does_not_pair_flags_for_the_auditors_of_the_organisation_that_saw_them(forces) -> None:
+    """Alder's officer looks at both flags of one Bracken report and asks from one; Bracken refuses. Alder's
+    auditor sees that it happened, never the report's id or reference; Bracken's auditor sees it all."""
+    alder, bracken = forces["alder"], forces["bracken"]
+    restricted = report(bracken, "Both: 07700 900721, 07700 900722.", phone("07700 900721"), phone("07700 900722"),
+                        level="restricted")  # fmt: skip
+    client = verified_client(alder)
+    tokens = [entity_flags(client, phone_entity(n).pk)[0]["token"] for n in ("07700 900721", "07700 900722")]
+    for token in tokens:
+        assert client.get(reverse("intelligence:flag", args=[token])).status_code == 200
+    asked = ask(client, tokens[0])
+    supervisor = colleague(bracken, Role.SUPERVISOR)
+    services.access_request_decide(actor=supervisor, request_id=asked.json()["id"], grant=False, reason="Not now")
+
+    def log(org_user: Any) -> str:
+        auditor = colleague(org_user, Role.AUDITOR)
+        page = verified_client(auditor).get(reverse("audit:log"))
+        assert page.status_code == 200
+        return page.content.decode()
+
+    theirs = log(alder)
+    assert "seen as a flag" in theirs and "asked for a flagged report" in theirs and "refused" in theirs
+    assert not re.search(rf"intelligence\.report\s+{restricted.pk}\b", theirs) and restricted.reference not in theirs
+    holders = log(bracken)
+    assert f"intelligence.report {restricted.pk}" in holders and restricted.reference in holders

@@ -299,7 +299,8 @@ def test_a_watcher_hears_when_a_report_is_released_from_review_and_again_when_it
             ),
         )
     assert not Notification.objects.exists()
-    link = f"/intelligence/flags/{flag_token(watcher.pk, held.pk, None)}/"  # the flag's token, never the id
+    phone_id = held.statements.get(entity__kind="phone", prop="subject").entity_id
+    link = f"/intelligence/flags/{flag_token(watcher.pk, held.pk, phone_id)}/"  # the flag's token, never the id
 
     with django_capture_on_commit_callbacks(execute=True):
         services.report_review(actor=supervisor, report=held, changes={"source_evaluation": "2"})
