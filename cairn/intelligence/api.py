@@ -240,19 +240,9 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
 def get_flag(request: HttpRequest, token: str, reason: str = "") -> dict[str, Any]:
     user = _user(request)
     _need(user, Capability.READ_INTELLIGENCE)
-    flag = policy.flag_at(user, token)
+    flag = services.flag_open(actor=user, token=token, reason=reason, request=request, api=True)
     if flag is None:
         raise HttpError(404, "Not found.")
-    audit.record(
-        action=AuditAction.VIEW,
-        actor=user,
-        object_type="intelligence.report",
-        object_id=flag.report_id,
-        reason=reason[:500],
-        detail={"access": "flag", "entity_id": flag.entity_id, "api": True},
-        request=request,
-        subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
-    )
     # Not which entity: a search's flag is reached from a name, and the entity's id would say which
     # record of a restricted report it matched (the entity's own flags give it, where it is known).
     return {**_flag_out(flag), "entity_id": None}

@@ -86,10 +86,6 @@ def report_revision(*, actor: User, report: IntelligenceReport, number: int) -> 
     return next((r for r in report_revisions(actor=actor, report=report) if r.number == number), None)
 
 
-def flag_at(*, actor: User, token: str) -> policy.Flag | None:
-    return policy.flag_at(actor, token)
-
-
 def pending_request(*, actor: User, flag: policy.Flag) -> AccessRequest | None:
     """The actor's latest request made from this flag (its report and subject), not another's."""
     return (

@@ -19,7 +19,7 @@ from django.utils import timezone
 from cairn.access import intelligence as policy
 from cairn.access.capabilities import Capability
 from cairn.access.policy import can
-from cairn.accounts.models import SharingGroup, User
+from cairn.accounts.models import Organisation, SharingGroup, User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.core import bulk
@@ -721,6 +721,25 @@ def sanitised_version_create(
         # It may go wider than the original: watchers who could not read that may read this.
         transaction.on_commit(lambda: notify_watchers([version.pk]))
     return version
+
+
+def flag_open(*, actor: User, token: str, reason: str, request: Any, api: bool = False) -> policy.Flag | None:
+    """The flag ``token`` addresses for the actor, its viewing audited (who looked at whose flag, from
+    which subject); None, and nothing recorded, if it is not one of theirs."""
+    flag = policy.flag_at(actor, token)
+    if flag is None:
+        return None
+    audit.record(
+        action=AuditAction.VIEW,
+        actor=actor,
+        object_type="intelligence.report",
+        object_id=flag.report_id,
+        reason=reason[:500],
+        detail={"access": "flag", "entity_id": flag.entity_id, **({"api": True} if api else {})},
+        request=request,
+        subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
+    )
+    return flag
 
 
 def access_request_create(*, actor: User, flag_token: str, reason: str) -> AccessRequest:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cairn.access import intelligence as policy
 from cairn.access.capabilities import Capability
 from cairn.access.policy import require
-from cairn.accounts.models import Organisation, User
+from cairn.accounts.models import User
 from cairn.audit import services as audit
 from cairn.audit.choices import AuditAction
 from cairn.core.reasons import current_reason, reason_required
@@ -393,19 +393,9 @@ def flag_detail(request: HttpRequest, token: str) -> HttpResponse:
     """A flag: who holds restricted intelligence on a subject, whom to call, and the request for it."""
     user = _user(request)
     require(user, Capability.READ_INTELLIGENCE)
-    flag = selectors.flag_at(actor=user, token=token)
+    flag = services.flag_open(actor=user, token=token, reason=_read_reason(request), request=request)
     if flag is None:
         raise Http404
-    audit.record(
-        action=AuditAction.VIEW,
-        actor=user,
-        object_type="intelligence.report",
-        object_id=flag.report_id,
-        detail={"access": "flag", "entity_id": flag.entity_id},
-        reason=_read_reason(request),
-        request=request,
-        subject_organisation=Organisation.objects.get(pk=flag.organisation_id),
-    )
     context = {"flag": flag, "form": ReasonForm(), "pending": selectors.pending_request(actor=user, flag=flag)}
     return render(request, "intelligence/flag.html", context)
 

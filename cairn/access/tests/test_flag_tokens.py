@@ -625,3 +625,29 @@ def test_the_audit_log_does_not_pair_flags_for_the_auditors_of_the_organisation_
     assert not re.search(rf"intelligence\.report\s+{restricted.pk}\b", theirs) and restricted.reference not in theirs
     holders = log(bracken)
     assert f"intelligence.report {restricted.pk}" in holders and restricted.reference in holders
+
+
+def test_looking_at_a_flag_is_audited_and_a_token_that_is_not_one_records_nothing(forces) -> None:
+    from cairn.audit.models import AuditEntry
+
+    alder = forces["alder"]
+    restricted = report(forces["bracken"], "Restricted: 07700 900731.", phone("07700 900731"), level="restricted")
+    entity = phone_entity("07700 900731")
+    token = flag_token(alder.pk, restricted.pk, entity.pk)
+    client = verified_client(alder, reason="Op Lantern 31")
+    seen = AuditEntry.objects.filter(actor_username=alder.username, object_type="intelligence.report")
+    before = seen.count()
+    assert client.get(reverse("intelligence:flag", args=[token])).status_code == 200
+    assert client.get(f"/api/v1/flags/{token}?reason=Op+Lantern+32").status_code == 200
+    page, api = seen.order_by("id")[before:]
+    assert (page.object_id, page.reason, page.detail) == (
+        str(restricted.pk),
+        "Op Lantern 31",
+        {"access": "flag", "entity_id": entity.pk},
+    )
+    assert (api.reason, api.detail) == ("Op Lantern 32", {"access": "flag", "entity_id": entity.pk, "api": True})
+    assert page.subject_organisation_id == api.subject_organisation_id == forces["bracken"].organisation_id
+    stranger = flag_token(alder.pk + 1, restricted.pk, entity.pk)
+    assert client.get(reverse("intelligence:flag", args=[stranger])).status_code == 404
+    assert client.get(f"/api/v1/flags/{stranger}?reason=x").status_code == 404
+    assert seen.count() == before + 2
