@@ -813,13 +813,33 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
         if grant:
             # The requester's other requests for this report (made from its flags on other subjects) are
             # answered by this one: the report is theirs to read now.
-            AccessRequest.unscoped_objects.filter(
-                report_id=request.report_id, requester_id=request.requester_id, status=AccessRequestStatus.PENDING
-            ).update(
-                status=AccessRequestStatus.GRANTED,
-                decided_by=actor,
-                decided_at=request.decided_at,
-                decision_reason=f"Granted with request {request.pk}: {reason}"[:2000],
+            siblings = list(
+                AccessRequest.unscoped_objects.select_for_update().filter(
+                    report_id=request.report_id, requester_id=request.requester_id, status=AccessRequestStatus.PENDING
+                )
+            )
+            for sibling in siblings:
+                sibling.status = AccessRequestStatus.GRANTED
+                sibling.decided_by = actor
+                sibling.decided_at = request.decided_at
+                sibling.decision_reason = f"Granted with request {request.pk}: {reason}"[:2000]
+                audit.record(
+                    action=AuditAction.ACCESS_DECISION,
+                    actor=actor,
+                    obj=sibling,
+                    object_type="intelligence.access_request",
+                    object_repr=f"Granted {request.report.reference} to {request.requester.username}",
+                    reason=reason,
+                    subject_organisation=request.requester.organisation,
+                    detail={
+                        "report": request.report.reference,
+                        "requester": request.requester.username,
+                        "granted": True,
+                        "with_request": request.pk,
+                    },
+                )
+            AccessRequest.unscoped_objects.bulk_update(
+                siblings, ["status", "decided_by", "decided_at", "decision_reason"]
             )
             # A disclosure log names the recipient (DPA 2018 s.62).
             audit.record(

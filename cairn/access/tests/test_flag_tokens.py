@@ -267,6 +267,10 @@ def test_two_flags_of_one_report_take_a_request_each(forces) -> None:
     answered = AccessRequest.unscoped_objects.filter(report=restricted).exclude(pk=body["id"]).get()
     assert answered.status == AccessRequestStatus.GRANTED and answered.decided_by == supervisor
     assert f"request {body['id']}" in answered.decision_reason
+    from cairn.audit.models import AuditEntry
+
+    decided = AuditEntry.objects.filter(action="access_decision", object_type="intelligence.access_request")
+    assert {e.object_id for e in decided} == {str(body["id"]), str(answered.pk)}  # each answer audited
     queue = verified_client(supervisor).get(reverse("intelligence:queue")).content.decode()
     assert 'data-testid="access-request"' not in queue
 

@@ -16,21 +16,31 @@ _BY_TOKEN = re.compile(r"^/intelligence/flags/([A-Za-z0-9_-]+)/$")
 _FLAG_KINDS = ("hit_flag", "watch_flag")
 
 
-def to_tokens(apps, schema_editor):  # type: ignore[no-untyped-def]
+def _rewrite(apps, pattern, new_link):  # type: ignore[no-untyped-def]
+    """Each matching notification's link rewritten, a thousand to a statement (not one a row)."""
     notification = apps.get_model("notifications", "Notification")
-    for n in notification.objects.filter(kind__in=_FLAG_KINDS, link__regex=_BY_ID.pattern).iterator():
-        report_id = int(_BY_ID.match(n.link).group(1))
-        n.link = f"/intelligence/flags/{flag_token(n.recipient_id, report_id, None)}/"
-        n.save(update_fields=["link"])
+    batch = []
+    for n in notification.objects.filter(kind__in=_FLAG_KINDS, link__regex=pattern.pattern).iterator():
+        link = new_link(n.recipient_id, pattern.match(n.link).group(1))
+        if link is not None:
+            n.link = link
+            batch.append(n)
+        if len(batch) >= 1000:
+            notification.objects.bulk_update(batch, ["link"])
+            batch = []
+    notification.objects.bulk_update(batch, ["link"])
+
+
+def to_tokens(apps, schema_editor):  # type: ignore[no-untyped-def]
+    _rewrite(apps, _BY_ID, lambda recipient, pk: f"/intelligence/flags/{flag_token(recipient, int(pk), None)}/")
 
 
 def to_ids(apps, schema_editor):  # type: ignore[no-untyped-def]
-    notification = apps.get_model("notifications", "Notification")
-    for n in notification.objects.filter(kind__in=_FLAG_KINDS, link__regex=_BY_TOKEN.pattern).iterator():
-        address = open_token(n.recipient_id, _BY_TOKEN.match(n.link).group(1))
-        if address is not None:
-            n.link = f"/intelligence/{address.report_id}/"
-            n.save(update_fields=["link"])
+    def by_id(recipient, token):  # type: ignore[no-untyped-def]
+        address = open_token(recipient, token)
+        return f"/intelligence/{address.report_id}/" if address is not None else None
+
+    _rewrite(apps, _BY_TOKEN, by_id)
 
 
 class Migration(migrations.Migration):
