@@ -375,6 +375,19 @@ def test_candidates_are_ordered_so_a_first_letter_slip_keeps_its_place() -> None
     assert sorted(ranked) == sorted(names)
 
 
+def test_a_record_with_a_middle_name_the_query_leaves_out_keeps_a_candidate_place() -> None:
+    from cairn.search.selectors import CANDIDATES, _best_names, words_by_length
+
+    # More names one letter from the query than there are candidate places, each closer to it
+    # letter by letter than the record that adds a middle name; score_name ranks that record above them.
+    near = [f"nguyen to{a}{b}" for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"]
+    near = [n for n in near if n != "nguyen toan"][: CANDIDATES + 50]
+    names = [*near, "nguyen toan van"]
+    ranked = _best_names("nguyen toan", [(n, words_by_length(n)) for n in names])
+    assert len(ranked) == CANDIDATES
+    assert "nguyen toan van" in ranked[:10]
+
+
 def test_a_split_name_is_found_by_search(forces) -> None:
     made = report(forces["bracken"], "Ikhlas ELSADIG was seen at the hostel.", person("Ikhlas ELSADIG"))
     result = search(actor=forces["alder"], query="Ikhlas El Sadig")
