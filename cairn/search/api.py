@@ -42,6 +42,10 @@ class HitOut(Schema):
     nationality: str
     reports: list[ReportRefOut]
     reports_capped: bool  # only the newest reports are listed (a selector named in very many)
+    merged_with: list[int] = Field(
+        default_factory=list,
+        description="The person's other records you read in full that analysts judged the same person",
+    )
 
 
 class FlagHitOut(Schema):

@@ -24,6 +24,7 @@ from psycopg.errors import QueryCanceled
 from rapidfuzz import fuzz, process
 
 from cairn.access import intelligence as policy
+from cairn.access import linking as access_linking
 from cairn.access.flags import flag_token
 from cairn.accounts.models import Organisation, User
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, EntityKind, Property
@@ -106,6 +107,8 @@ class Hit:
     nationality: str = ""
     reports: list[ReportRef] = field(default_factory=list)
     reports_capped: bool = False  # more reports than are listed (a selector's newest are)
+    # The person's other records the searcher reads in full that analysts judged the same person.
+    merged_with: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -467,7 +470,11 @@ def search_people(
     rule = _Rule.of(actor, unrestricted=unrestricted, report_filter=filters.q() or None)
     candidates = _candidates(rule, tokens, year_range, codes, pairs, deadline)
     scored = _score(candidates, tokens, query_codes, dob, nationality)
+    found = [row["entity_id"] for score, _, row in scored if row["access"] == "full" and score >= PERSON_THRESHOLD]
+    # Records analysts have judged one person are one result, headed by its best-matching record.
+    people = access_linking.merged_records_known_to(actor, found) if actor is not None and found else {}
     by_entity: dict[int, Hit] = {}
+    head_of: dict[int, int] = {}
     chosen: list[tuple[Hit, Any]] = []
     flagged: list[dict[str, Any]] = []
     for score, why, row in scored:
@@ -477,13 +484,19 @@ def search_people(
             continue
         if score < PERSON_THRESHOLD:
             continue
-        hit = by_entity.get(row["entity_id"])
+        record = row["entity_id"]
+        head = head_of.setdefault(record, record)
+        hit = by_entity.get(head)
         if hit is None:
             if len(by_entity) >= limit:
                 continue
-            hit = by_entity[row["entity_id"]] = Hit(
-                row["entity_id"], row["name"], "person", round(score, 3), why, row["birth_date"], row["nationality"]
+            hit = by_entity[head] = Hit(
+                head, row["name"], "person", round(score, 3), why, row["birth_date"], row["nationality"]
             )
+            if person := people.get(head):
+                hit.merged_with = sorted(person - {head})
+                hit.why = [*why, f"one person with {len(hit.merged_with)} other record(s), judged the same"]
+                head_of.update(dict.fromkeys(person, head))
         chosen.append((hit, row))
     _within(deadline)
     details = _report_details(rule, {row["report_id"] for _, row in chosen}, {row["report_id"] for row in flagged})

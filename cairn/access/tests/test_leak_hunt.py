@@ -234,6 +234,17 @@ def test_a_merge_decided_on_a_confidential_originals_facts_is_not_shown_to_a_rea
         assert body["merged"] is False and len(body["records"]) == 1, body
 
 
+def test_search_does_not_show_a_merge_decided_on_a_confidential_originals_facts() -> None:
+    """As the person page: to Calder and Bracken, who never read the original in full, the sanitised
+    version's subject and Bracken's record stay two results; Alder, who reads both, sees one person."""
+    w = _sanitised_world()
+    for outsider in (w["calder"], w["bracken"]):
+        hits = search(actor=outsider, query="Nguyen Van Minh").hits
+        assert hits and all(not h.merged_with for h in hits), [(h.entity_id, h.merged_with) for h in hits]
+    [hit] = search(actor=w["alder"], query="Nguyen Van Minh").hits
+    assert {hit.entity_id, *hit.merged_with} == {person(w["original"]), person(w["theirs"])}
+
+
 def test_the_api_does_not_give_the_id_of_a_sanitised_versions_confidential_original() -> None:
     """The page says only "a sanitised version of an original held by Alder"; the API gives the original's id."""
     w = _sanitised_world()
