@@ -333,10 +333,14 @@ def _candidates(
     """The ``CANDIDATES`` name rows of the names most alike in spelling, or sharing sounds, that the searcher may see.
 
     The names that match by trigram or by sound come from ``NameKey``; RapidFuzz (in C++) orders
-    them by the better of their likeness as sorted and with their words ordered by length, the best
-    ``CANDIDATES`` of them are kept, and their rows are read under the rule, compiled from the
-    policy's own Q objects as the selector search does. Ordering in PostgreSQL by ``similarity``
+    them by their likeness to the query (``_best_names``), and their rows are read in that order
+    under the rule, compiled from the policy's own Q objects as the selector search does, until
+    ``CANDIDATES`` rows are found or the names run out. Ordering in PostgreSQL by ``similarity``
     computed it again for every matching name, thousands for 'nguyen van …' (see docs/benchmarks.md).
+
+    Rows are read a slice of names at a time (the best ``CANDIDATES`` names, then twice as many, …):
+    names whose rows the searcher may not see (or the year asked for rules out) take no place, so
+    what a search finds never depends on names only hidden reports hold.
     """
     key = " ".join(sorted(tokens))
     match_params: list[Any]
@@ -358,23 +362,35 @@ def _candidates(
         names = cursor.fetchall()
     if not names:
         return []
-    chosen = _best_names(key, names)
+    # Only the best CANDIDATES are ordered at first: their rows nearly always fill the places.
+    ordered = _best_names(key, names, limit=CANDIDATES)
+    whole_order = len(ordered) == len(names)
     # Records with no date of birth still match a name; a known date outside the range does not.
     year_sql = "AND (p.birth_year IS NULL OR p.birth_year BETWEEN %s AND %s)" if year_range else ""
     sql = rows_sql.format(full=rule.full_sql, flag=rule.flag_sql, year=year_sql)
-    _within(deadline)
-    params = [
-        *rule.full_params,
-        chosen,
-        *rule.full_params,
-        *rule.flag_params,
-        *(year_range or ()),
-        CANDIDATES,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [c.name for c in cursor.description or ()]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows: list[dict[str, Any]] = []
+    start, size = 0, CANDIDATES
+    while start < len(ordered) and len(rows) < CANDIDATES:
+        _within(deadline)
+        params = [
+            *rule.full_params,
+            ordered[start : start + size],
+            *rule.full_params,
+            *rule.flag_params,
+            *(year_range or ()),
+            CANDIDATES - len(rows),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            columns = [c.name for c in cursor.description or ()]
+            rows += [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        start, size = start + size, size * 2
+        if len(rows) < CANDIDATES and not whole_order:
+            # Places left: every other name, in the same order, after those already read.
+            read = set(ordered)
+            ordered += [name for name in _best_names(key, names, limit=None) if name not in read]
+            whole_order = True
+    return rows
 
 
 def words_by_length(key: str) -> str:
@@ -382,8 +398,8 @@ def words_by_length(key: str) -> str:
     return " ".join(sorted(key.split(" "), key=lambda w: (len(w), w)))
 
 
-def _best_names(key: str, names: list[tuple[str, str]]) -> list[str]:
-    """The ``CANDIDATES`` names most like ``key``, best first.
+def _best_names(key: str, names: list[tuple[str, str]], *, limit: int | None) -> list[str]:
+    """The ``limit`` names most like ``key`` (None: all of them), best first.
 
     A name's place is the best of ``fuzz.ratio`` as sorted, ``fuzz.ratio`` with the words by length,
     and ``fuzz.token_set_ratio``: a record giving a middle name the query leaves out ('Nguyen Van
@@ -397,9 +413,9 @@ def _best_names(key: str, names: list[tuple[str, str]]) -> list[str]:
         ([n[1] for n in names], words_by_length(key), fuzz.ratio),
         (keys, key, fuzz.token_set_ratio),
     ):
-        for _, score, i in process.extract(query, choices, scorer=scorer, limit=CANDIDATES):
+        for _, score, i in process.extract(query, choices, scorer=scorer, limit=limit):
             best[i] = max(score, best.get(i, 0.0))
-    ranked = sorted(best, key=lambda i: (-best[i], names[i][0]))[:CANDIDATES]
+    ranked = sorted(best, key=lambda i: (-best[i], names[i][0]))[:limit]
     return [names[i][0] for i in ranked]
 
 

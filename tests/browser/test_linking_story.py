@@ -3,7 +3,7 @@
 Three forces hold reports on one man under three spellings; two of them share a
 phone. The forces are told of the hit; Dunmere's analyst confirms the proposed
 match; Aldermoor's analyst sees only what Aldermoor may read of the merged
-person; a split restores the three records.
+person, in full and in search; a split restores the three records.
 """
 
 from __future__ import annotations
@@ -88,6 +88,12 @@ def test_three_spellings_one_man_confirmed_seen_within_the_rule_and_split(browse
     assert "Minh NGUYEN" not in body and "cannabis" not in viewer.content() and dunmere_text not in viewer.content()
     assert "Dunmere" in viewer.inner_text('[data-testid="person-flag"]')
     assert viewer.locator('[data-testid="split"]').count() == 0
+    # A search for his name gives him once: one person, Aldermoor's two readable records.
+    viewer.goto("/search/?q=Nguyen+Van+Minh")
+    give_reason(viewer)
+    merged = viewer.locator('[data-testid="hit"]', has=viewer.locator('[data-testid="merged"]'))
+    assert merged.count() == 1 and "one person, 2 records" in merged.inner_text()
+    assert reports[0].reference in merged.inner_text() and reports[1].reference in merged.inner_text()
 
     # 4. Dunmere's analyst splits the person: every record stands alone again.
     analyst.goto(f"/linking/people/{first}/")

@@ -160,18 +160,10 @@ def test_a_confidential_report_does_not_push_a_readable_one_out_of_the_hit_windo
 # --- person search: the candidate names come from every report ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known, not yet closed: the best names are chosen before the rule reads their rows; "
-        'choosing after it costs the search (docs/benchmarks.md; docs/access-control.md, "Known '
-        'limits").'
-    ),
-)
 def test_hidden_names_do_not_crowd_readable_ones_out_of_a_person_search(forces, monkeypatch) -> None:
-    """The CANDIDATES names most like the query are chosen from every report's names, then the rule is
-    applied: hidden names close to the query push readable ones out. (Shown with 1; at 300 Alder files
-    one report naming 299 near spellings of its own and sees whether its canary still comes back.)"""
+    """Names are ordered from every report's names, then their rows read under the rule: a name only hidden
+    reports hold must take no place, or it pushes a readable one out. (Shown with 1 place; at 300 Alder
+    would file one report naming 299 near spellings of its own and see whether its canary came back.)"""
     from cairn.search import selectors
 
     monkeypatch.setattr(selectors, "CANDIDATES", 1)

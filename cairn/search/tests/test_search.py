@@ -365,12 +365,12 @@ def test_a_names_words_by_length_are_the_same_in_the_database_and_in_python(forc
 
 
 def test_candidates_are_ordered_so_a_first_letter_slip_keeps_its_place() -> None:
-    from cairn.search.selectors import _best_names, words_by_length
+    from cairn.search.selectors import CANDIDATES, _best_names, words_by_length
 
     # Sorted, 'griffiths ydlan' puts the slipped word last and 'dylan griffiths' first; by length
     # both read '... griffiths', so the true name comes first.
     names = ["griffiths lyda", "griffiths ryan", "dylan griffiths", "griffiths lydia"]
-    ranked = _best_names("griffiths ydlan", [(n, words_by_length(n)) for n in names])
+    ranked = _best_names("griffiths ydlan", [(n, words_by_length(n)) for n in names], limit=CANDIDATES)
     assert ranked[0] == "dylan griffiths"
     assert sorted(ranked) == sorted(names)
 
@@ -383,9 +383,21 @@ def test_a_record_with_a_middle_name_the_query_leaves_out_keeps_a_candidate_plac
     near = [f"nguyen to{a}{b}" for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"]
     near = [n for n in near if n != "nguyen toan"][: CANDIDATES + 50]
     names = [*near, "nguyen toan van"]
-    ranked = _best_names("nguyen toan", [(n, words_by_length(n)) for n in names])
+    ranked = _best_names("nguyen toan", [(n, words_by_length(n)) for n in names], limit=CANDIDATES)
     assert len(ranked) == CANDIDATES
     assert "nguyen toan van" in ranked[:10]
+
+
+def test_a_name_holding_every_word_of_the_query_takes_a_candidate_place_before_near_spellings(
+    forces, monkeypatch
+) -> None:
+    from cairn.search import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATES", 2)  # two places: the near spellings would take both
+    for name in ("Nguyen Toab", "Nguyen Toam", "Nguyen Van Toan"):
+        report(forces["bracken"], f"{name} was seen at the hostel.", person(name))
+    labels = [h.label for h in search(actor=forces["alder"], query="Nguyen Toan").hits]
+    assert labels[0] == "Nguyen Van Toan", labels
 
 
 def test_a_split_name_is_found_by_search(forces) -> None:
