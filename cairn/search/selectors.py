@@ -364,17 +364,23 @@ def _candidates(
         return []
     # Only the best CANDIDATES are ordered at first: their rows nearly always fill the places.
     ordered = _best_names(key, names, limit=CANDIDATES)
-    whole_order = len(ordered) == len(names)
     # Records with no date of birth still match a name; a known date outside the range does not.
     year_sql = "AND (p.birth_year IS NULL OR p.birth_year BETWEEN %s AND %s)" if year_range else ""
     sql = rows_sql.format(full=rule.full_sql, flag=rule.flag_sql, year=year_sql)
     rows: list[dict[str, Any]] = []
     start, size = 0, CANDIDATES
-    while start < len(ordered) and len(rows) < CANDIDATES:
+    while len(rows) < CANDIDATES:
+        if start >= len(ordered):
+            if len(ordered) == len(names):
+                break
+            # Places left: the next names in the same order (four times as many as ordered so far).
+            read = set(ordered)
+            ordered += [name for name in _best_names(key, names, limit=4 * len(ordered)) if name not in read]
+        chunk = ordered[start : start + size]
         _within(deadline)
         params = [
             *rule.full_params,
-            ordered[start : start + size],
+            chunk,
             *rule.full_params,
             *rule.flag_params,
             *(year_range or ()),
@@ -384,12 +390,7 @@ def _candidates(
             cursor.execute(sql, params)
             columns = [c.name for c in cursor.description or ()]
             rows += [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        start, size = start + size, size * 2
-        if len(rows) < CANDIDATES and not whole_order:
-            # Places left: every other name, in the same order, after those already read.
-            read = set(ordered)
-            ordered += [name for name in _best_names(key, names, limit=None) if name not in read]
-            whole_order = True
+        start, size = start + len(chunk), size * 2
     return rows
 
 

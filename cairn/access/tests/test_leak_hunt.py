@@ -175,6 +175,19 @@ def test_hidden_names_do_not_crowd_readable_ones_out_of_a_person_search(forces, 
     assert [h.label for h in crowded.hits] == [h.label for h in alone.hits]
 
 
+def test_many_hidden_names_closer_than_a_readable_one_take_no_place_either(forces, monkeypatch) -> None:
+    """Past the first slice of names: each slice read finds no row Alder may see, until the readable one."""
+    from cairn.search import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATES", 1)
+    report(forces["bracken"], "Dritan Hoxhaj at the car wash.", named("Dritan Hoxhaj"))
+    alone = [h.label for h in search(actor=forces["alder"], query="Dritan Hoxha").hits]
+    for name in ("Dritan Hoxha", "Dritan Hoxa", "Driatn Hoxha", "Dritan Hoha", "Drtan Hoxha", "Dritan Hxha"):
+        report(forces["calder"], f"Source: {name}.", named(name), level="confidential")
+    assert alone == ["Dritan Hoxhaj"]
+    assert [h.label for h in search(actor=forces["alder"], query="Dritan Hoxha").hits] == alone
+
+
 # --- did you mean: a word form only hidden reports write ----------------------------------------------
 
 

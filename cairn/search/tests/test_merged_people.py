@@ -6,11 +6,10 @@ import pytest
 from django.urls import reverse
 
 from cairn.accounts.choices import Role
-from cairn.core.testing import OrganisationFactory, UserFactory, verified_client
+from cairn.core.testing import OrganisationFactory, UserFactory, submit_report, verified_client
 from cairn.entities.choices import EntityKind
 from cairn.entities.models import Statement
-from cairn.intelligence import services as intelligence
-from cairn.intelligence.inputs import ReportInput, SubjectInput
+from cairn.intelligence.inputs import SubjectInput
 from cairn.linking import services as linking
 from cairn.linking.models import MatchProposal
 from cairn.search.selectors import search
@@ -32,17 +31,8 @@ def world():
     for code, name, dob, dissemination in RECORDS:
         org = OrganisationFactory(code=code)
         made[code] = UserFactory(username=f"{code}.analyst", organisation=org, roles=[Role.ANALYST])
-        report = intelligence.report_submit(
-            actor=made[code],
-            data=ReportInput(
-                text=f"{name} drives workers to the car wash.",
-                source_evaluation="2",
-                intelligence_assessment="B",
-                handling_code="P",
-                dissemination=dissemination,
-                subjects=[SubjectInput(kind="person", value=name, role="suspect", date_of_birth=dob)],
-            ),
-        )
+        subject = SubjectInput(kind="person", value=name, role="suspect", date_of_birth=dob)
+        report = submit_report(made[code], subject, level=dissemination, text=f"{name} drives workers to the car wash.")
         made[f"{code}.report"] = report
         made[code + ".record"] = Statement.unscoped_objects.get(
             report=report, entity__kind=EntityKind.PERSON, prop="subject"
