@@ -116,16 +116,19 @@ def merged_records_known_to(user: Any, entity_ids: set[int] | list[int]) -> dict
     The same joining as ``person_known_to``, for many records at once (a search's results): a
     person is joined through records the user reads in full, so a record not read in full stands
     alone, and the records returned are all readable in full. Records no standing "same" judgement
-    joins to another the user may know are left out. Reads the "same" pairs around the records
-    (one query a step outwards), then which of their records the user reads in full (two queries).
+    joins to another the user may know are left out. Walks outwards from the records one step a
+    query, and only through records read in full (two more queries a step say which), so how long
+    it takes says nothing of merges beyond what the user may know.
     """
-    pairs: set[tuple[int, int]] = set()
-    seen, frontier = set(entity_ids), set(entity_ids)
     table = MatchProposal._meta.db_table
     sql = (
         f'SELECT left_id, right_id FROM "{table}" WHERE decision = %s '  # noqa: S608
         "AND (left_id = ANY(%s::bigint[]) OR right_id = ANY(%s::bigint[]))"
     )
+    joined: dict[int, set[int]] = {}
+    whole: set[int] = set()
+    checked: set[int] = set()  # records whose reading in full is known
+    seen, frontier = set(entity_ids), set(entity_ids)
     while frontier:
         # The ids as one array literal: a search asks about up to 300 records, nearly always none merged,
         # and psycopg adapting them one by one cost more than the lookup.
@@ -133,18 +136,17 @@ def merged_records_known_to(user: Any, entity_ids: set[int] | list[int]) -> dict
         with connection.cursor() as cursor:
             cursor.execute(sql, [Decision.SAME.value, ids, ids])
             found = set(cursor.fetchall())
-        pairs |= found
-        frontier = {i for pair in found for i in pair} - seen
+        if not found:
+            break
+        ends = {i for pair in found for i in pair}
+        whole |= fully_readable_entity_ids(user, readable_entity_ids(user, ends - checked))
+        checked |= ends
+        for a, b in found:
+            if a in whole and b in whole:
+                joined.setdefault(a, set()).add(b)
+                joined.setdefault(b, set()).add(a)
+        frontier = (ends & whole) - seen
         seen |= frontier
-    if not pairs:
-        return {}
-    members = {i for pair in pairs for i in pair}
-    whole = fully_readable_entity_ids(user, readable_entity_ids(user, members))
-    joined: dict[int, set[int]] = {}
-    for a, b in pairs:
-        if a in whole and b in whole:
-            joined.setdefault(a, set()).add(b)
-            joined.setdefault(b, set()).add(a)
     people: dict[int, frozenset[int]] = {}
     for start in joined:
         if start in people:

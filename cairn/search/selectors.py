@@ -338,9 +338,11 @@ def _candidates(
     ``CANDIDATES`` rows are found or the names run out. Ordering in PostgreSQL by ``similarity``
     computed it again for every matching name, thousands for 'nguyen van …' (see docs/benchmarks.md).
 
-    Rows are read a slice of names at a time (the best ``CANDIDATES`` names, then twice as many, …):
+    Rows are read a slice of names at a time (the best ``CANDIDATES`` names first; each slice after
+    twice the last, within the order as far as it is made, which grows fourfold when reached):
     names whose rows the searcher may not see (or the year asked for rules out) take no place, so
-    what a search finds never depends on names only hidden reports hold.
+    what a search finds never depends on names only hidden reports hold. Nothing but the search's
+    deadline bounds the walk: a searcher who may see few of the rows reads further.
     """
     key = " ".join(sorted(tokens))
     match_params: list[Any]
@@ -487,6 +489,7 @@ def search_people(
     rule = _Rule.of(actor, unrestricted=unrestricted, report_filter=filters.q() or None)
     candidates = _candidates(rule, tokens, year_range, codes, pairs, deadline)
     scored = _score(candidates, tokens, query_codes, dob, nationality)
+    _within(deadline)
     found = [row["entity_id"] for score, _, row in scored if row["access"] == "full" and score >= PERSON_THRESHOLD]
     # Records analysts have judged one person are one result, headed by its best-matching record.
     people = access_linking.merged_records_known_to(actor, found) if actor is not None and found else {}

@@ -105,3 +105,31 @@ def test_the_api_and_the_page_say_the_records_are_one_person(world) -> None:
     # An organisation outside the merge's reports sees neither record in full: no merged person.
     outsider = UserFactory(organisation=OrganisationFactory(code="haven", kind="charity"), roles=[Role.ANALYST])
     assert all(not h.merged_with for h in search(actor=outsider, query=QUERY).hits)
+
+
+def test_how_much_a_search_reads_says_nothing_of_merges_among_records_you_may_not_read(world) -> None:
+    """The merge lookup walks only through records the searcher reads in full: Alder's search costs the
+    same queries whether Calder's restricted record is merged with one more of Calder's records or three."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            search(actor=world["alder"], query=QUERY)
+        return len(seen.captured_queries)
+
+    same(world, "alder", "calder")
+    chain = [world["calder.record"]]
+    counts = []
+    for n in range(3):
+        subject = SubjectInput(kind="person", value=f"Tran Thi Lan {n}", role="suspect")
+        more = submit_report(world["calder"], subject, level="restricted", text="Another record.")
+        chain.append(
+            Statement.unscoped_objects.get(report=more, entity__kind=EntityKind.PERSON, prop="subject").entity_id
+        )
+        linking.proposals_save([(chain[-2], chain[-1], 0.9, 5.0, [])])
+        left, right = sorted(chain[-2:])
+        proposal = MatchProposal.unscoped_objects.get(left_id=left, right_id=right)
+        linking.judge(actor=world["calder"], proposal_id=proposal.pk, decision="same", reason="one man")
+        counts.append(queries())
+    assert counts[0] == counts[1] == counts[2], counts
