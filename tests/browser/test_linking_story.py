@@ -94,6 +94,9 @@ def test_three_spellings_one_man_confirmed_seen_within_the_rule_and_split(browse
     merged = viewer.locator('[data-testid="hit"]', has=viewer.locator('[data-testid="merged"]'))
     assert merged.count() == 1 and "one person, 2 records" in merged.inner_text()
     assert reports[0].reference in merged.inner_text() and reports[1].reference in merged.inner_text()
+    merged.locator('[data-testid="merged-person"]').click()
+    give_reason(viewer)
+    assert "Merged person" in viewer.inner_text("main") and "Minh NGUYEN" not in viewer.inner_text("main")
 
     # 4. Dunmere's analyst splits the person: every record stands alone again.
     analyst.goto(f"/linking/people/{first}/")

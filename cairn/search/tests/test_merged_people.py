@@ -102,6 +102,9 @@ def test_the_api_and_the_page_say_the_records_are_one_person(world) -> None:
     page = client.get(reverse("search:search"), {"q": QUERY})
     assert page.status_code == 200
     assert 'data-testid="merged">one person, 2 records<' in page.content.decode()
+    # The tag opens the merged person's page, with every record the viewer may read.
+    person_page = reverse("linking:person", args=[hit["entity_id"]])
+    assert f'href="{person_page}" data-testid="merged-person"' in page.content.decode()
     # An organisation outside the merge's reports sees neither record in full: no merged person.
     outsider = UserFactory(organisation=OrganisationFactory(code="haven", kind="charity"), roles=[Role.ANALYST])
     assert all(not h.merged_with for h in search(actor=outsider, query=QUERY).hits)
