@@ -68,6 +68,11 @@ class SearchOut(Schema):
     pages: int
     message: str
     did_you_mean: str = Field("", description="a corrected query finding reports you may read, when yours found none")
+    tied_at_top: int = Field(
+        0,
+        description="people matching a name as well as the best (5 or more), searched without a date of birth or "
+        "nationality, which would tell them apart; else 0",
+    )
     hits: list[HitOut]
     reports: list[ReportRefOut]
     flags: list[FlagHitOut]
@@ -168,6 +173,7 @@ def search_api(
                 "pages",
                 "message",
                 "did_you_mean",
+                "tied_at_top",
                 "facets",
             )
         },

@@ -48,6 +48,7 @@ SEARCH_TIMEOUT_MS = 3000
 PAGE_SIZE = 20
 MAX_TEXT_RESULTS = 1000
 PERSON_LIMIT = 100  # people a person search keeps, best first
+TIED_HINT = 5  # this many people matching a name equally well: suggest what would tell them apart
 
 
 class SearchInputError(ValueError):
@@ -138,6 +139,9 @@ class Result:
     message: str = ""
     # A corrected query that finds reports the searcher may read, offered when theirs found none.
     did_you_mean: str = ""
+    # People whose names match a person search as well as the best, asked without a date of birth or
+    # nationality: only those would tell them apart (0 when fewer than TIED_HINT, or when one was given).
+    tied_at_top: int = 0
 
     @property
     def flags_by_organisation(self) -> list[dict[str, Any]]:
@@ -786,6 +790,12 @@ _FACET_SQL = (
 )
 
 
+def _tied_at_top(hits: list[Hit]) -> int:
+    """How many of these people match as well as the first, if ``TIED_HINT`` or more (else 0)."""
+    tied = sum(1 for hit in hits if hits and hit.score == hits[0].score)
+    return tied if tied >= TIED_HINT else 0
+
+
 def _hit_facets(hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
     orgs: Counter[str] = Counter()
     per_kind: dict[str, int] = defaultdict(int)
@@ -935,6 +945,7 @@ def _search(
                 result = Result(text, kind_found, "a person's name", normalised, flags=flags, total=len(hits))
                 result.total_is_capped = capped
                 result.facets = _hit_facets(hits)
+                result.tied_at_top = _tied_at_top(hits) if not (dob_text or year_range or nationality) else 0
                 result.pages = max(1, -(-len(hits) // PAGE_SIZE))
                 result.hits = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
             # else: two lower-case words may be a phrase ("car wash") rather than a name.

@@ -749,3 +749,20 @@ def test_two_watch_rounds_about_one_report_at_once_tell_the_watcher_once(monkeyp
     )
     assert errors == {}
     assert Notification.objects.filter(recipient=alder, kind="watch").count() == 1
+
+
+def test_many_people_matching_a_name_equally_well_are_told_what_would_tell_them_apart(forces) -> None:
+    for year in range(1980, 1986):
+        report(forces["bracken"], "Seen at the car wash.", person("Tomasz Nowak", dob=str(year)))
+    report(forces["calder"], "Source: Tomasz Nowak.", person("Tomasz Nowak"), level="confidential")
+    result = search(actor=forces["alder"], query="Tomasz Nowak")
+    assert result.tied_at_top == 6  # the six Alder may read, not Calder's hidden one
+    assert search(actor=forces["alder"], query="Tomasz Nowak", dob="1983").tied_at_top == 0
+    assert search(actor=forces["alder"], query="Tomasz Nowak", nationality="PL").tied_at_top == 0
+    client = verified_client(forces["alder"], reason="Op Lantern 10")
+    page = client.get(reverse("search:search"), {"q": "Tomasz Nowak"}).content.decode()
+    assert "6 results match this name equally well" in page
+    api = client.get("/api/v1/search", {"q": "Tomasz Nowak", "reason": "Op Lantern 10"}).json()
+    assert api["tied_at_top"] == 6
+    report(forces["bracken"], "Seen again.", person("Tomasz Nowakowski"))
+    assert search(actor=forces["alder"], query="Tomasz Nowakowski").tied_at_top == 0  # one at the top
