@@ -779,6 +779,29 @@ def access_request_create(*, actor: User, flag_token: str, reason: str) -> Acces
     return request
 
 
+def _record_decision(
+    actor: User, request: AccessRequest, reason: str, granted: bool, with_request: int | None = None
+) -> None:
+    """The audit entry of one access request granted or refused (``with_request``: the grant that answered it)."""
+    detail: dict[str, object] = {
+        "report": request.report.reference,
+        "requester": request.requester.username,
+        "granted": granted,
+    }
+    if with_request is not None:
+        detail["with_request"] = with_request
+    audit.record(
+        action=AuditAction.ACCESS_DECISION,
+        actor=actor,
+        obj=request,
+        object_type="intelligence.access_request",
+        object_repr=f"{'Granted' if granted else 'Refused'} {request.report.reference} to {request.requester.username}",
+        reason=reason,
+        subject_organisation=request.requester.organisation,
+        detail=detail,
+    )
+
+
 def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: str) -> AccessRequest:
     """A supervisor of the originating organisation grants (to the named user) or refuses, with a reason."""
     reason = clean_text(reason)
@@ -800,16 +823,7 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
         request.decided_at = timezone.now()
         request.decision_reason = reason
         request.save()
-        audit.record(
-            action=AuditAction.ACCESS_DECISION,
-            actor=actor,
-            obj=request,
-            object_type="intelligence.access_request",
-            object_repr=f"{request.get_status_display()} {request.report.reference} to {request.requester.username}",
-            reason=reason,
-            subject_organisation=request.requester.organisation,
-            detail={"report": request.report.reference, "requester": request.requester.username, "granted": grant},
-        )
+        _record_decision(actor, request, reason, grant)
         if grant:
             # The requester's other requests for this report (made from its flags on other subjects) are
             # answered by this one: the report is theirs to read now.
@@ -823,21 +837,9 @@ def access_request_decide(*, actor: User, request_id: int, grant: bool, reason: 
                 sibling.decided_by = actor
                 sibling.decided_at = request.decided_at
                 sibling.decision_reason = f"Granted with request {request.pk}: {reason}"[:2000]
-                audit.record(
-                    action=AuditAction.ACCESS_DECISION,
-                    actor=actor,
-                    obj=sibling,
-                    object_type="intelligence.access_request",
-                    object_repr=f"Granted {request.report.reference} to {request.requester.username}",
-                    reason=reason,
-                    subject_organisation=request.requester.organisation,
-                    detail={
-                        "report": request.report.reference,
-                        "requester": request.requester.username,
-                        "granted": True,
-                        "with_request": request.pk,
-                    },
-                )
+                # The same report and requester, already read: no query a sibling for its audit entry.
+                sibling.report, sibling.requester = request.report, request.requester
+                _record_decision(actor, sibling, reason, True, with_request=request.pk)
             AccessRequest.unscoped_objects.bulk_update(
                 siblings, ["status", "decided_by", "decided_at", "decision_reason"]
             )
