@@ -263,7 +263,26 @@ def _codes(tokens: list[str], threshold: float) -> tuple[list[str], list[str], d
             [str(threshold), tokens, tokens, tokens],
         )
         _, codes, pairs, per_token = cursor.fetchone()  # type: ignore[misc]
-    return codes, pairs, {t: set(filter(None, c.split(","))) for t, c in zip(tokens, per_token, strict=False)}
+    return codes, pairs, {t: _code_set(c) for t, c in zip(tokens, per_token, strict=False)}
+
+
+def _code_set(codes: str) -> set[str]:
+    """'PRMR,ALT' (a word's Double Metaphone codes as the statements give them) as a set."""
+    return set(filter(None, codes.split(",")))
+
+
+def _word_codes(words: set[str], known: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Each word's sound codes: those in ``known`` (the query's), the rest from PostgreSQL in one statement.
+
+    Asked once a search for the distinct words of its candidates (a few hundred), not for every word of
+    every row read: a common name's words come back on hundreds of rows.
+    """
+    codes = {w: known[w] for w in words if w in known}
+    if unknown := sorted(words - codes.keys()):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT t, dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(%s::text[]) t", [unknown])
+            codes.update((w, _code_set(c)) for w, c in cursor.fetchall())
+    return codes
 
 
 # What a hit or a flag shows of its report (``_report_details`` reads it for the chosen rows only).
@@ -289,7 +308,6 @@ def _candidate_sql() -> tuple[str, str]:
     # full", with the search's filters; {flag}: "a flag only", which the filters do not narrow.
     rows = (
         "SELECT p.statement_id, p.entity_id, p.report_id, p.name, p.tokens, p.birth_date, p.nationality, "  # noqa: S608
-        "ARRAY(SELECT dmetaphone(t) || ',' || dmetaphone_alt(t) FROM unnest(p.tokens) t) AS codes, "
         "CASE WHEN {full} THEN 'full' ELSE 'flag' END AS access "
         f'FROM unnest(%s::text[]) WITH ORDINALITY AS k(key, rank) JOIN "{p}" p ON p.name_key = k.key '
         f'JOIN "{r}" ON "{r}"."id" = p.report_id '
@@ -430,8 +448,14 @@ _CANDIDATE_SQL = _candidate_sql()
 
 
 def _score(
-    rows: list[Any], tokens: list[str], query_codes: dict[str, set[str]], dob: str, nationality: str
+    rows: list[Any],
+    tokens: list[str],
+    query_codes: dict[str, set[str]],
+    word_codes: dict[str, set[str]],
+    dob: str,
+    nationality: str,
 ) -> list[tuple[float, list[str], Any]]:
+    """``word_codes``: the sound codes of every word of the rows' names (``_word_codes``)."""
     scored = []
     # Common names come back many times over (the same words, other records): each is scored once.
     by_name: dict[tuple[str, ...], NameScore] = {}
@@ -439,7 +463,7 @@ def _score(
         words = tuple(row["tokens"])
         result = by_name.get(words)
         if result is None:
-            cand_codes = {t: set(filter(None, c.split(","))) for t, c in zip(words, row["codes"], strict=False)}
+            cand_codes = {t: word_codes[t] for t in words}
             result = by_name[words] = score_name(tokens, row["tokens"], query_codes, cand_codes)
         score, why = result.score, list(result.why)
         if row["access"] == "flag":
@@ -492,7 +516,9 @@ def search_people(
     # when, so a filter on anything else (premises, grading) would let the searcher learn it by toggling.
     rule = _Rule.of(actor, unrestricted=unrestricted, report_filter=filters.q() or None)
     candidates = _candidates(rule, tokens, year_range, codes, pairs, deadline)
-    scored = _score(candidates, tokens, query_codes, dob, nationality)
+    _within(deadline)
+    word_codes = _word_codes({t for row in candidates for t in row["tokens"]}, query_codes)
+    scored = _score(candidates, tokens, query_codes, word_codes, dob, nationality)
     _within(deadline)
     found = [row["entity_id"] for score, _, row in scored if row["access"] == "full" and score >= PERSON_THRESHOLD]
     # Records analysts have judged one person are one result, headed by its best-matching record.
