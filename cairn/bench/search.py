@@ -1505,6 +1505,25 @@ class Figures:
         ordered = sorted(self.times_ms)
         return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
+    def p95_interval(self, resamples: int = 500) -> tuple[float, float]:
+        """A 95 % bootstrap interval for the p95: how far another draw of as many queries could put it."""
+        if not self.times_ms:
+            return float("nan"), float("nan")
+        rng = random.Random(0)  # the same interval for the same times, run after run
+        n = len(self.times_ms)
+        rank = min(n - 1, max(0, math.ceil(0.95 * n) - 1))
+        drawn = sorted(sorted(rng.choices(self.times_ms, k=n))[rank] for _ in range(resamples))
+        return drawn[int(0.025 * resamples)], drawn[min(resamples - 1, int(0.975 * resamples))]
+
+    def recall_interval(self) -> tuple[float, float] | None:
+        """The Wilson score interval (95 %) of recall@10 over the queries counted."""
+        if not self.counted:
+            return None
+        z, n, p = 1.96, self.counted, self.found / self.counted
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
     def as_dict(self, *, recall: bool, exact: bool) -> dict[str, Any]:
         return {
             "queries": len(self.times_ms),
@@ -1802,6 +1821,19 @@ def run(
         "selector": overhead(selector, 0.5),
         "text": overhead(text, 0.5),
     }
+    # The targets are judged on the figures above; these say how much they would move with another
+    # draw of as many queries (the same data, the same machine).
+    person_figures = person["ruled"]
+    p95_low, p95_high = person_figures.p95_interval()
+    recall_interval = person_figures.recall_interval()
+    result_kinds["person (access rule)"]["p95_interval_ms"] = (p95_low, p95_high)
+    result_kinds["person (access rule)"]["recall_interval"] = recall_interval
+    recall_low, recall_high = recall_interval or (None, None)
+    say(
+        f"sampling error over {person_figures.counted:,} person queries (95 %): "
+        f"p95 {_fmt(p95_low)}–{_fmt(p95_high)} ms (bootstrap), "
+        f"recall@10 {_fmt(recall_low, 3)}–{_fmt(recall_high, 3)} (Wilson)"
+    )
     say(
         "access rule overhead (p95): "
         + ", ".join(f"{k} {v:+.0%}" for k, v in overheads.items())

@@ -65,6 +65,13 @@ def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
             if kind[key] is not None:
                 assert 0.0 <= kind[key] <= 1.0
     assert re.search(r"^access rule overhead \(p95\): person [+-]\d+%", text, re.M), text
+    # How far another draw of as many queries could move the person figures, printed beside them.
+    assert re.search(r"^sampling error over 30 person queries \(95 %\): p95 [\d.,]+–[\d.,]+ ms", text, re.M), text
+    person = figures["kinds"]["person (access rule)"]
+    low, high = person["p95_interval_ms"]
+    assert 0.0 < low <= high
+    recall_low, recall_high = person["recall_interval"]
+    assert recall_low <= person["recall_at_10"] <= recall_high
     for label in ("person (access rule)", "person (no access rule)", "naive trigram baseline"):
         assert figures["kinds"][label]["recall_at_10"] is not None
     # Every selector query names a selector of a report the officer may read: it is always found.
@@ -90,3 +97,17 @@ def test_a_search_its_own_time_limit_stopped_counts_as_a_timeout_not_a_crash() -
 
     _, result, timed_out = search._timed(stopped)
     assert timed_out is True and result is None
+
+
+def test_sampling_intervals_of_the_figures() -> None:
+    """Textbook Wilson intervals (5 of 10: 0.237-0.763; 0 of 10: 0-0.278), and a bootstrap p95 inside the sample."""
+    half = search.Figures(found=5, counted=10)
+    assert [round(x, 3) for x in half.recall_interval() or ()] == [0.237, 0.763]
+    none = search.Figures(found=0, counted=10)
+    assert [round(x, 3) for x in none.recall_interval() or ()] == [0.0, 0.278]
+    assert search.Figures().recall_interval() is None
+
+    times = search.Figures(times_ms=[float(t) for t in range(1, 1001)])
+    low, high = times.p95_interval()
+    assert 900.0 < low <= times.percentile(0.95) <= high < 1000.0
+    assert times.p95_interval() == (low, high)  # the same times, the same interval
