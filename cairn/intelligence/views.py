@@ -180,8 +180,8 @@ def _read_reason(request: HttpRequest) -> str:
 SENSITIVE_LEVELS = {Dissemination.RESTRICTED, Dissemination.CONFIDENTIAL}
 
 
-@login_required
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _opened_report(request: HttpRequest, pk: int) -> tuple[User, IntelligenceReport]:
+    """The report ``pk`` for reading in full, or 404."""
     user = _user(request)
     require(user, Capability.READ_INTELLIGENCE)
     report = selectors.report_for_reading(actor=user, report_id=pk)
@@ -189,19 +189,43 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A report you know only by flag is reached through the flag's token, never its id
         # (cairn.access.flags): by id it is as if there were no such report.
         raise Http404
+    return user, report
+
+
+def _record_reading(
+    request: HttpRequest, user: User, report: IntelligenceReport, *, object_type: str, object_repr: str, **detail: Any
+) -> HttpResponse | None:
+    """Audit a reading of ``report`` (or one of its revisions); first ask for a reason if its level needs one."""
     if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
         return needs
     audit.record(
         action=AuditAction.VIEW,
         actor=user,
         obj=report,
-        object_type="intelligence.report",
-        object_repr=report.reference,
+        object_type=object_type,
+        object_repr=object_repr,
         reason=_read_reason(request),
         request=request,
-        detail={"access": "full", "dissemination": report.dissemination},
+        detail=detail or None,
         subject_organisation=report.organisation,
     )
+    return None
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user, report = _opened_report(request, pk)
+    needs = _record_reading(
+        request,
+        user,
+        report,
+        object_type="intelligence.report",
+        object_repr=report.reference,
+        access="full",
+        dissemination=report.dissemination,
+    )
+    if needs is not None:
+        return needs
     context = {
         "report": report,
         "subjects": selectors.report_subjects(actor=user, report=report),
@@ -216,26 +240,15 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    user = _user(request)
-    require(user, Capability.READ_INTELLIGENCE)
-    report = selectors.report_for_reading(actor=user, report_id=pk)
-    if report is None:
-        raise Http404
+    user, report = _opened_report(request, pk)
     revision = selectors.report_revision(actor=user, report=report, number=number)
     if revision is None:
         raise Http404
-    if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
-        return needs
-    audit.record(
-        action=AuditAction.VIEW,
-        actor=user,
-        obj=report,
-        object_type="intelligence.report_revision",
-        object_repr=f"{report.reference} r{number}",
-        reason=_read_reason(request),
-        request=request,
-        subject_organisation=report.organisation,
+    needs = _record_reading(
+        request, user, report, object_type="intelligence.report_revision", object_repr=f"{report.reference} r{number}"
     )
+    if needs is not None:
+        return needs
     return render(request, "intelligence/revision.html", {"report": report, "revision": revision})
 
 
