@@ -1490,6 +1490,11 @@ def ambiguity(world: World, queries: list[PersonQuery], visible: set[int]) -> tu
 # --- timing ------------------------------------------------------------------------------------------
 
 
+def _rank(q: float, n: int) -> int:
+    """The index of the ``q`` quantile among ``n`` sorted values (nearest rank)."""
+    return min(n - 1, max(0, math.ceil(q * n) - 1))
+
+
 @dataclass
 class Figures:
     times_ms: list[float] = field(default_factory=list)
@@ -1502,8 +1507,7 @@ class Figures:
     def percentile(self, q: float) -> float:
         if not self.times_ms:
             return float("nan")
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+        return sorted(self.times_ms)[_rank(q, len(self.times_ms))]
 
     def p95_interval(self, resamples: int = 500) -> tuple[float, float]:
         """A 95 % bootstrap interval for the p95: how far another draw of as many queries could put it."""
@@ -1511,7 +1515,7 @@ class Figures:
             return float("nan"), float("nan")
         rng = random.Random(0)  # the same interval for the same times, run after run
         n = len(self.times_ms)
-        rank = min(n - 1, max(0, math.ceil(0.95 * n) - 1))
+        rank = _rank(0.95, n)
         drawn = sorted(sorted(rng.choices(self.times_ms, k=n))[rank] for _ in range(resamples))
         return drawn[int(0.025 * resamples)], drawn[min(resamples - 1, int(0.975 * resamples))]
 
