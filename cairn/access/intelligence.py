@@ -105,8 +105,11 @@ def entities_readable_by_audience(organisation: Any, sharing_group_ids: list[int
     A record that names an entity carries what it says (a number, a name) to everyone who reads the
     record; naming only what all of them could already read keeps it from going further than its
     sources let it (a report granted to one analyst, a confidential report of another sharing group).
+    Only reports ``organisation`` reads too count: were a partner's own hidden report to count, whether
+    a record is refused would tell its author that the partner holds intelligence on the entity.
     """
     remaining = set(entity_ids)
+    own = _full_q_for(0, organisation.pk, organisation.is_law_enforcement, "report__")
     # The organisation and every member of the named groups it belongs to (others are refused on saving).
     groups = SharingGroup.objects.filter(pk__in=sharing_group_ids, members=organisation)
     audience = {organisation.pk: organisation.is_law_enforcement} | dict(
@@ -119,10 +122,32 @@ def entities_readable_by_audience(organisation: Any, sharing_group_ids: list[int
             break
         # No user: a grant is one person's, never an organisation's.
         readable = Statement.unscoped_objects.filter(
-            _full_q_for(0, org_id, law_enforcement, "report__"), entity_id__in=sorted(remaining)
+            own & _full_q_for(0, org_id, law_enforcement, "report__"), entity_id__in=sorted(remaining)
         )
         remaining &= set(readable.values_list("entity_id", flat=True).distinct())
     return remaining
+
+
+def entities_known_to_law_enforcement(organisation: Any, entity_ids: list[int]) -> set[int]:
+    """Of these entities, those named in a report ``organisation`` reads in full (through no one's grant)
+    that every law-enforcement organisation already knows of: released and shared (read in full) or
+    restricted (seen as a flag), or one of ``organisation``'s own (its originator's to pass on).
+
+    A restricted record flags every entity it names to all law enforcement; naming one known only from
+    a confidential report of a sharing group, or one awaiting review, would tell them all that someone
+    holds intelligence on it.
+    """
+    if not entity_ids:
+        return set()
+    known = Q(report__organisation_id=organisation.pk) | (
+        ~Q(report__review_state=ReviewState.AWAITING)
+        & Q(report__dissemination__in=[Dissemination.SHARED, Dissemination.RESTRICTED])
+    )
+    readable = Statement.unscoped_objects.filter(
+        _full_q_for(0, organisation.pk, organisation.is_law_enforcement, "report__") & known,
+        entity_id__in=sorted(set(entity_ids)),
+    )
+    return set(readable.values_list("entity_id", flat=True).distinct())
 
 
 def report_q(user: Any, prefix: str = "") -> Q:

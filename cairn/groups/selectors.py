@@ -206,15 +206,18 @@ def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
     all_ids = {e for c in run.candidates for ids in c["members"].values() for e in ids}
     readable = readable_entity_ids(user, all_ids) if all_ids else set()
     labels = member_labels(user, sorted(readable))
+    neighbours = _neighbours(user, readable)
     kept: list[tuple[dict[str, Any], dict[str, list[int]], list[int]]] = []
     for c in run.candidates:
-        members = {kind: [e for e in ids if e in readable] for kind, ids in c["members"].items()}
+        # Only members the viewer's links still join: people a report hidden since had joined are no
+        # longer one group to them (the largest part that still hangs together is kept).
+        joined = _largest_part([e for ids in c["members"].values() for e in ids if e in readable], neighbours)
+        members = {kind: [e for e in ids if e in joined] for kind, ids in c["members"].items()}
         members = {kind: ids for kind, ids in members.items() if ids}
         ids = [e for kind_ids in members.values() for e in kind_ids]
         if len(ids) >= 2:
             kept.append((c, members, ids))
     spreads = spread(user, {i: ids for i, (_, _, ids) in enumerate(kept)})
-    neighbours = _neighbours(user, {e for _, _, ids in kept for e in ids})
     out = []
     for i, (c, members, ids) in enumerate(kept):
         inside = set(ids)
@@ -240,6 +243,25 @@ def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _largest_part(ids: list[int], neighbours: dict[int, set[int]]) -> set[int]:
+    """The largest set of ``ids`` joined by links among themselves (the first found of equal size)."""
+    inside, seen = set(ids), set()
+    best: set[int] = set()
+    for start in ids:
+        if start in seen:
+            continue
+        part, todo = {start}, [start]
+        while todo:
+            for other in neighbours.get(todo.pop(), set()) & inside:
+                if other not in part:
+                    part.add(other)
+                    todo.append(other)
+        seen |= part
+        if len(part) > len(best):
+            best = part
+    return best
 
 
 def _neighbours(user: Any, entity_ids: set[int]) -> dict[int, set[int]]:

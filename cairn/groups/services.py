@@ -87,6 +87,14 @@ def _check_adoption(actor: User, data: AdoptInput) -> list[int]:
                 "you record this with may not all read (a report granted to you alone, or another group's): "
                 "the record would pass it on. Leave it out, or ask its originator."
             )
+        elif data.dissemination == Dissemination.RESTRICTED and (
+            unflagged := sorted(set(members) - rule.entities_known_to_law_enforcement(actor.organisation, members))
+        ):
+            errors["members"] = (
+                f"Entity {unflagged[0]} is known to you only through reports other law enforcement do not know "
+                "of (a confidential report, or one awaiting review): a restricted record would flag it to them "
+                "all. Record the group confidential, leave it out, or ask its originator."
+            )
     if errors:
         raise ValidationError(errors)
     return members
