@@ -24,7 +24,7 @@ from typing import Any, cast
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, Exists, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, CharField, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -321,7 +321,29 @@ def unrestricted_for_benchmark(model: Any) -> QuerySet[Any]:
 
 
 def revisions_visible_to(user: Any) -> QuerySet[ReportRevision]:
-    return ReportRevision.unscoped_objects.filter(report__in=reports_visible_to(user).values("pk"))
+    """Revisions of reports the user may read, each only as far as its own marking let them read it.
+
+    An edit may widen a report (a source's name taken out, then shared with partners): the revisions
+    before it keep the marking they had, so a reader only the wider marking reaches reads the report as
+    it is and the revisions as wide as that, never the narrower ones. The originating organisation reads
+    every revision; the current one is the report itself, read by whoever reads the report (a personal
+    grant opens the report as it is, not what it said before).
+    """
+    revisions = ReportRevision.unscoped_objects.filter(report__in=reports_visible_to(user).values("pk"))
+    if not _reader(user):
+        return revisions.none()
+    organisation = user.organisation
+    as_marked = NOTHING
+    if organisation.is_law_enforcement:
+        as_marked |= Q(snapshot__dissemination=Dissemination.SHARED)
+    # A revision keeps its sharing groups by name (group names are unique).
+    for name in SharingGroup.objects.filter(members=organisation).values_list("name", flat=True):
+        as_marked |= Q(snapshot__sharing_groups__contains=[name])
+    return revisions.filter(
+        Q(report__organisation_id=organisation.pk)
+        | Q(number=F("report__revision"))
+        | (~Q(snapshot__review_state=ReviewState.AWAITING) & as_marked)
+    )
 
 
 def access_requests_visible_to(user: Any) -> QuerySet[AccessRequest]:

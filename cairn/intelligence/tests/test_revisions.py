@@ -15,8 +15,9 @@ from cairn.intelligence.models import IntelligenceReport, ReportRevision
 pytestmark = pytest.mark.django_db
 
 
-def _submit(author: User, dissemination: str = "shared") -> IntelligenceReport:
-    text = "Original words about a car wash on the ring road."
+def _submit(
+    author: User, dissemination: str = "shared", text: str = "Original words about a car wash on the ring road."
+) -> IntelligenceReport:
     return submit_report(author, level=dissemination, text=text, intelligence_assessment="A")  # type: ignore[no-any-return]
 
 
@@ -65,3 +66,54 @@ def test_no_revision_of_a_confidential_report_reaches_another_organisation() -> 
     services.report_edit(actor=author, report=report, changes={"text": "Changed."}, reason="typo")
     assert _page(client, report.pk, 1)[0] == 404
     assert _page(client, report.pk, 2)[0] == 404
+
+
+def test_widening_a_report_does_not_open_what_its_earlier_revisions_said_under_a_narrower_marking() -> None:
+    """Filed confidential with the source's name, then edited to shared with the name taken out: a reader
+    the shared revision reaches may read that revision, not the confidential one before it."""
+    author = UserFactory(organisation=OrganisationFactory(code="rev"), roles=[Role.OFFICER])
+    outsider = UserFactory(organisation=OrganisationFactory(code="other"), roles=[Role.ANALYST])
+    report = _submit(author, dissemination="confidential", text="Informant Jane Keeper says the house is used.")
+    services.report_edit(
+        actor=author,
+        report=report,
+        changes={"text": "A source says the house is used.", "dissemination": "shared"},
+        reason="sanitised for partners",
+    )
+    client = verified_client(outsider)
+    assert _page(client, report.pk, 2)[0] == 200
+    status, body = _page(client, report.pk, 1)
+    assert "Jane Keeper" not in body
+    assert status == 404
+    detail = client.get(reverse("intelligence:detail", args=[report.pk])).content.decode()
+    assert "Jane Keeper" not in detail
+
+
+def test_earlier_revisions_open_to_whoever_their_own_marking_reached() -> None:
+    """Shared from the start: a partner force reads every revision. Confidential to a sharing group, then
+    widened: the group's member reads the earlier revision, a force outside it only the widened one."""
+    from cairn.core.testing import SharingGroupFactory
+
+    home = OrganisationFactory(code="rev")
+    partner, outside = OrganisationFactory(code="partner"), OrganisationFactory(code="outside")
+    group = SharingGroupFactory(name="Operation Alder", members=[home, partner])
+    author = UserFactory(organisation=home, roles=[Role.OFFICER])
+    colleague = UserFactory(organisation=home, roles=[Role.ANALYST])
+    partner_client = verified_client(UserFactory(organisation=partner, roles=[Role.ANALYST]))
+    outside_client = verified_client(UserFactory(organisation=outside, roles=[Role.ANALYST]))
+
+    shared = _submit(author)
+    services.report_edit(actor=author, report=shared, changes={"text": "Corrected."}, reason="typo")
+    assert [_page(outside_client, shared.pk, n)[0] for n in (1, 2)] == [200, 200]
+
+    narrow = submit_report(
+        author, level="confidential", sharing_group_ids=[group.pk], text="Informant Jane Keeper says so."
+    )
+    services.report_edit(
+        actor=author, report=narrow, changes={"text": "A source says so.", "dissemination": "shared"}, reason="wider"
+    )
+    assert [_page(partner_client, narrow.pk, n)[0] for n in (1, 2)] == [200, 200]
+    assert [_page(outside_client, narrow.pk, n)[0] for n in (1, 2)] == [404, 200]
+    assert [_page(verified_client(colleague), narrow.pk, n)[0] for n in (1, 2)] == [200, 200]
+    listed = outside_client.get(reverse("intelligence:detail", args=[narrow.pk])).content.decode()
+    assert "Revision 2" in listed and "Revision 1" not in listed
