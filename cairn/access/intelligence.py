@@ -336,9 +336,9 @@ def revisions_visible_to(user: Any) -> QuerySet[ReportRevision]:
     as_marked = NOTHING
     if organisation.is_law_enforcement:
         as_marked |= Q(snapshot__dissemination=Dissemination.SHARED)
-    # A revision keeps its sharing groups by name (group names are unique).
-    for name in SharingGroup.objects.filter(members=organisation).values_list("name", flat=True):
-        as_marked |= Q(snapshot__sharing_groups__contains=[name])
+    # By id: a group's name may be changed, and then given to another group.
+    for group_id in SharingGroup.objects.filter(members=organisation).values_list("pk", flat=True):
+        as_marked |= Q(snapshot__sharing_group_ids__contains=[group_id])
     return revisions.filter(
         Q(report__organisation_id=organisation.pk)
         | Q(number=F("report__revision"))

@@ -229,7 +229,7 @@ def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
             | {
                 "members": members,
                 "size": n,
-                "central": [e for e in c["central"] if e in readable],
+                "central": [e for e in c["central"] if e in inside],
                 "organisations": organisations,
                 "regions": regions,
                 "internal_links": internal,

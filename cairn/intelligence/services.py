@@ -128,12 +128,14 @@ def _next_reference(org_code: str, count: int = 1) -> list[str]:
     return [f"{prefix}-{year}-{n:07d}" for n in numbers]
 
 
-def _snapshot(report: IntelligenceReport, group_names: list[str] | None = None) -> dict[str, Any]:
+def _snapshot(report: IntelligenceReport, groups: Iterable[SharingGroup] | None = None) -> dict[str, Any]:
     data = {f: getattr(report, f) for f in SNAPSHOT_FIELDS}
     data["occurred_on"] = report.occurred_on.isoformat() if report.occurred_on else None
-    if group_names is None:
-        group_names = list(report.sharing_groups.values_list("name", flat=True))
-    data["sharing_groups"] = sorted(group_names)
+    chosen = list(report.sharing_groups.all() if groups is None else groups)
+    data["sharing_groups"] = sorted(g.name for g in chosen)
+    # Who the revision reached is read by id (access.intelligence.revisions_visible_to): a name can be
+    # changed, and given to another group after.
+    data["sharing_group_ids"] = sorted(g.pk for g in chosen)
     return data
 
 
@@ -488,7 +490,7 @@ def first_revision(report: IntelligenceReport) -> ReportRevision:
         report=report,
         number=1,
         # .all() uses the groups a reader already prefetched (report_for_reading) instead of a query.
-        snapshot=_snapshot(report, [g.name for g in report.sharing_groups.all()]),
+        snapshot=_snapshot(report, report.sharing_groups.all()),
         changed_by=report.author,
         changed_at=report.created_at,
         reason=SUBMITTED,
@@ -527,7 +529,7 @@ def _new_revision(
         changed_at=report.updated_at,
         reason=reason,
     )
-    changed = sorted(k for k in after if before.get(k) != after.get(k))
+    changed = sorted(k for k in after if k != "sharing_group_ids" and before.get(k) != after.get(k))
     audit.record(
         action=AuditAction.CHANGE,
         actor=actor,

@@ -193,10 +193,18 @@ def _opened_report(request: HttpRequest, pk: int) -> tuple[User, IntelligenceRep
 
 
 def _record_reading(
-    request: HttpRequest, user: User, report: IntelligenceReport, *, object_type: str, object_repr: str, **detail: Any
+    request: HttpRequest,
+    user: User,
+    report: IntelligenceReport,
+    *,
+    object_type: str,
+    object_repr: str,
+    dissemination: str,
+    detail: dict[str, Any] | None = None,
 ) -> HttpResponse | None:
-    """Audit a reading of ``report`` (or one of its revisions); first ask for a reason if its level needs one."""
-    if report.dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
+    """Audit a reading of ``report`` (or one of its revisions, at ``dissemination``, the level of what is
+    read); first ask for a reason if that level needs one."""
+    if dissemination in SENSITIVE_LEVELS and (needs := reason_required(request)):
         return needs
     audit.record(
         action=AuditAction.VIEW,
@@ -206,7 +214,7 @@ def _record_reading(
         object_repr=object_repr,
         reason=_read_reason(request),
         request=request,
-        detail=detail or None,
+        detail=detail,
         subject_organisation=report.organisation,
     )
     return None
@@ -221,8 +229,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         report,
         object_type="intelligence.report",
         object_repr=report.reference,
-        access="full",
         dissemination=report.dissemination,
+        detail={"access": "full", "dissemination": report.dissemination},
     )
     if needs is not None:
         return needs
@@ -244,8 +252,16 @@ def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     revision = selectors.report_revision(actor=user, report=report, number=number)
     if revision is None:
         raise Http404
+    # A revision read at the wider of its own level and the report's: one that was confidential asks for a
+    # reason even if the report is shared now.
+    levels = {report.dissemination, revision.snapshot.get("dissemination", "")}
     needs = _record_reading(
-        request, user, report, object_type="intelligence.report_revision", object_repr=f"{report.reference} r{number}"
+        request,
+        user,
+        report,
+        object_type="intelligence.report_revision",
+        object_repr=f"{report.reference} r{number}",
+        dissemination=next((level for level in levels if level in SENSITIVE_LEVELS), report.dissemination),
     )
     if needs is not None:
         return needs

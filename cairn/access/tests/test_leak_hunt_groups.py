@@ -187,6 +187,9 @@ def test_a_stale_candidate_does_not_keep_members_only_a_now_hidden_report_joined
     after = client.get(f"{API}/detection-runs/{run_id}").json()
     still = [c for c, m in zip(after["candidates"], candidate_members(after), strict=True) if len(m & set(trio)) >= 2]
     assert still == [], f"a candidate still groups people only a confidential report joins: {still}"
+    # Nor does its list of central members name someone it no longer holds.
+    for c, members in zip(after["candidates"], candidate_members(after), strict=True):
+        assert set(c["central"]) <= members, c
 
 
 def test_safe_a_finished_runs_totals_stay_as_counted_and_say_nothing_new(world: World) -> None:

@@ -117,3 +117,36 @@ def test_earlier_revisions_open_to_whoever_their_own_marking_reached() -> None:
     assert [_page(verified_client(colleague), narrow.pk, n)[0] for n in (1, 2)] == [200, 200]
     listed = outside_client.get(reverse("intelligence:detail", args=[narrow.pk])).content.decode()
     assert "Revision 2" in listed and "Revision 1" not in listed
+
+
+def test_a_revision_is_reached_by_its_groups_not_their_names() -> None:
+    """A group renamed after a revision, and its old name given to a group of another force: the revision
+    still reaches the partner, and not the force now in a group of that name."""
+    from cairn.accounts.models import SharingGroup
+    from cairn.core.testing import SharingGroupFactory
+
+    home, partner, outside = (OrganisationFactory(code=c) for c in ("rev", "partner", "outside"))
+    group = SharingGroupFactory(name="Operation Alder", members=[home, partner])
+    author = UserFactory(organisation=home, roles=[Role.OFFICER])
+    report = submit_report(author, level="confidential", sharing_group_ids=[group.pk], text="Jane Keeper says so.")
+    services.report_edit(
+        actor=author, report=report, changes={"text": "A source says so.", "dissemination": "shared"}, reason="wider"
+    )
+    SharingGroup.objects.filter(pk=group.pk).update(name="Operation Birch")
+    SharingGroupFactory(name="Operation Alder", members=[outside])
+    partner_client = verified_client(UserFactory(organisation=partner, roles=[Role.ANALYST]))
+    outside_client = verified_client(UserFactory(organisation=outside, roles=[Role.ANALYST]))
+    assert _page(partner_client, report.pk, 1)[0] == 200
+    status, body = _page(outside_client, report.pk, 1)
+    assert (status, "Jane Keeper" in body) == (404, False)
+
+
+def test_a_revision_that_was_confidential_asks_for_a_reason_though_the_report_is_shared_now(settings) -> None:
+    settings.AUDIT_REQUIRE_JUSTIFICATION = True
+    author = UserFactory(organisation=OrganisationFactory(code="rev"), roles=[Role.OFFICER])
+    report = _submit(author, dissemination="confidential")
+    services.report_edit(actor=author, report=report, changes={"dissemination": "shared"}, reason="wider")
+    client = verified_client(UserFactory(organisation=author.organisation, roles=[Role.ANALYST]), reason="")
+    first = client.get(reverse("intelligence:revision", args=[report.pk, 1]))
+    assert first.status_code == 302 and reverse("core:reason") in first["Location"]
+    assert client.get(reverse("intelligence:revision", args=[report.pk, 2])).status_code == 200
