@@ -207,11 +207,13 @@ def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
     readable = readable_entity_ids(user, all_ids) if all_ids else set()
     labels = member_labels(user, sorted(readable))
     neighbours = _neighbours(user, readable)
+    # Joined as the run's graph joins them: named in one report, or by a relationship statement.
+    linked = _related(user, readable, neighbours)
     kept: list[tuple[dict[str, Any], dict[str, list[int]], list[int]]] = []
     for c in run.candidates:
         # Only members the viewer's links still join: people a report hidden since had joined are no
         # longer one group to them (the largest part that still hangs together is kept).
-        joined = _largest_part([e for ids in c["members"].values() for e in ids if e in readable], neighbours)
+        joined = _largest_part([e for ids in c["members"].values() for e in ids if e in readable], linked)
         members = {kind: [e for e in ids if e in joined] for kind, ids in c["members"].items()}
         members = {kind: ids for kind, ids in members.items() if ids}
         ids = [e for kind_ids in members.values() for e in kind_ids]
@@ -262,6 +264,25 @@ def _largest_part(ids: list[int], neighbours: dict[int, set[int]]) -> set[int]:
         if len(part) > len(best):
             best = part
     return best
+
+
+def _related(user: Any, entity_ids: set[int], neighbours: dict[int, set[int]]) -> dict[int, set[int]]:
+    """``neighbours`` with the viewer's relationship statements among these entities added."""
+    linked: dict[int, set[int]] = defaultdict(set, {e: set(n) for e, n in neighbours.items()})
+    if not entity_ids:
+        return linked
+    ids = sorted(entity_ids)
+    pairs = (
+        GraphRule(user)
+        .relationships(Q(entity_id__in=ids, related_entity_id__in=ids))
+        .values_list("entity_id", "related_entity_id")
+        .order_by()
+        .distinct()
+    )
+    for a, b in pairs:
+        linked[a].add(b)
+        linked[b].add(a)
+    return linked
 
 
 def _neighbours(user: Any, entity_ids: set[int]) -> dict[int, set[int]]:
