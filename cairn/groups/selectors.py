@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from cairn.access import groups as access
@@ -272,17 +272,8 @@ def _related(user: Any, entity_ids: set[int], neighbours: dict[int, set[int]]) -
     if not entity_ids:
         return linked
     ids = sorted(entity_ids)
-    pairs = (
-        GraphRule(user)
-        .relationships(Q(entity_id__in=ids, related_entity_id__in=ids))
-        .values_list("entity_id", "related_entity_id")
-        .order_by()
-        .distinct()
-    )
-    for a, b in pairs:
-        linked[a].add(b)
-        linked[b].add(a)
-    return linked
+    pairs = GraphRule(user).relationships(Q(entity_id__in=ids, related_entity_id__in=ids))
+    return _joined(linked, pairs.values_list("entity_id", "related_entity_id"))
 
 
 def _neighbours(user: Any, entity_ids: set[int]) -> dict[int, set[int]]:
@@ -291,14 +282,13 @@ def _neighbours(user: Any, entity_ids: set[int]) -> dict[int, set[int]]:
     if not entity_ids:
         return found
     ids = sorted(entity_ids)
-    pairs = (
-        GraphRule(user)
-        .subject_pairs(where=Q(entity_id__in=ids) | Q(report__statements__entity_id__in=ids))
-        .values_list("entity_id", "report__statements__entity_id")
-        .order_by()
-        .distinct()
-    )
-    for a, b in pairs:
-        found[a].add(b)
-        found[b].add(a)
-    return found
+    pairs = GraphRule(user).subject_pairs(where=Q(entity_id__in=ids) | Q(report__statements__entity_id__in=ids))
+    return _joined(found, pairs.values_list("entity_id", "report__statements__entity_id"))
+
+
+def _joined(into: dict[int, set[int]], pairs: QuerySet[Any]) -> dict[int, set[int]]:
+    """``into`` with each (a, b) of ``pairs`` made neighbours both ways."""
+    for a, b in pairs.order_by().distinct():
+        into[a].add(b)
+        into[b].add(a)
+    return into

@@ -90,6 +90,18 @@ def page_text(response: Any) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", response.content.decode())
 
 
+def lowest_scores() -> dict[str, int]:
+    """A score of 1 for every factor of the active threat scheme."""
+    scheme = active_scheme()
+    assert scheme is not None
+    return {f["key"]: 1 for f in scheme.factors}
+
+
+def assess(client: Client, group_id: int, rationale: str, scores: dict[str, int] | None = None) -> Any:
+    body = {"scores": scores or lowest_scores(), "rationale": rationale}
+    return post(client, f"{API}/crime-groups/{group_id}/assessments", body)
+
+
 def candidate_members(run: dict[str, Any]) -> list[set[int]]:
     return [{e for ids in c["members"].values() for e in ids} for c in run["candidates"]]
 
@@ -350,9 +362,7 @@ def test_safe_hidden_group_ids_answer_exactly_as_missing_ones(world: World) -> N
         adopt(author, [world.ivan, world.hub], name="Pend", source_evaluation="3").json()["id"],
     ]
     missing = max(hidden) + 7_777
-    scheme = active_scheme()
-    assert scheme is not None
-    scores = {f["key"]: 1 for f in scheme.factors}
+    scores = lowest_scores()
     for user in (world.outsider, world.viewer):
         client = verified_client(user)
         for g in (*hidden, missing):
@@ -390,14 +400,7 @@ def test_safe_assessment_history_goes_only_to_full_readers(world: World) -> None
     first = active_scheme()
     assert first is not None
     for g in (restricted.pk, confidential):
-        assert (
-            post(
-                author,
-                f"{API}/crime-groups/{g}/assessments",
-                {"scores": {f["key"]: 1 for f in first.factors}, "rationale": "first-rationale-secret"},
-            ).status_code
-            == 201
-        )
+        assert assess(author, g, "first-rationale-secret", {f["key"]: 1 for f in first.factors}).status_code == 201
     second = scheme_load(data={"name": "Northshire", "factors": first.factors, "bands": first.bands})
     for g in (restricted.pk, confidential):
         made = post(
@@ -436,26 +439,13 @@ def test_safe_a_grant_on_the_groups_flag_opens_it_to_that_user_only(world: World
     """Calder asks for access from the group's flag; once granted that one user reads the group and its
     assessments (as designed) but may not assess; a Calder colleague still sees only the flag."""
     group = restricted_group(world)
-    scheme = active_scheme()
-    assert scheme is not None
-    post(
-        verified_client(world.author),
-        f"{API}/crime-groups/{group.pk}/assessments",
-        {"scores": {f["key"]: 1 for f in scheme.factors}, "rationale": "granted-rationale"},
-    )
+    assess(verified_client(world.author), group.pk, "granted-rationale")
     request = ask_for_access(world.outsider, group.report_id, entity_id=group.entity_id)
     intelligence.access_request_decide(actor=world.supervisor, request_id=request.pk, grant=True, reason="ok")
     outsider = verified_client(world.outsider)
     seen = outsider.get(f"{API}/crime-groups/{group.pk}").json()
     assert seen["access"] == "full" and seen["assessments"][0]["rationale"] == "granted-rationale"
-    assert (
-        post(
-            outsider,
-            f"{API}/crime-groups/{group.pk}/assessments",
-            {"scores": {f["key"]: 1 for f in scheme.factors}, "rationale": "x"},
-        ).status_code
-        == 404
-    )
+    assert assess(outsider, group.pk, "x").status_code == 404
     colleague = a_user(username="calder.two", organisation=world.calder, roles=[Role.ANALYST])
     other = verified_client(colleague)
     assert other.get(f"{API}/crime-groups/{group.pk}").json()["access"] == "flag"
@@ -490,9 +480,7 @@ def test_safe_no_group_route_answers_a_non_analyst(world: World, role: str) -> N
         CrimeGroup.unscoped_objects.count(),
         ThreatAssessment.unscoped_objects.count(),
     )
-    scheme = active_scheme()
-    assert scheme is not None
-    scores = {f["key"]: 1 for f in scheme.factors}
+    scores = lowest_scores()
     answers = {
         "list": client.get("/groups/"),
         "detail": client.get(f"/groups/{group.pk}/"),
@@ -550,13 +538,7 @@ def test_safe_every_group_read_and_write_is_audited(world: World) -> None:
     assert ("create", "groups.crime_group") in entries(world.viewer)
     outsider = verified_client(world.outsider)
     restricted = restricted_group(world)
-    scheme = active_scheme()
-    assert scheme is not None
-    post(
-        verified_client(world.author),
-        f"{API}/crime-groups/{restricted.pk}/assessments",
-        {"scores": {f["key"]: 1 for f in scheme.factors}, "rationale": "r"},
-    )
+    assess(verified_client(world.author), restricted.pk, "r")
     assert ("create", "groups.threat_assessment") in entries(world.author)
     outsider.get(f"/groups/{restricted.pk}/")
     outsider.get(f"{API}/crime-groups/{restricted.pk}")
@@ -590,11 +572,7 @@ def test_safe_the_list_is_not_ordered_by_anything_hidden(world: World) -> None:
     author = verified_client(world.author)
     small = adopt(author, [world.ivan, world.hub], name="Small").json()["id"]
     big = adopt(author, [world.ivan, world.hub, world.lena], name="Big").json()["id"]
-    post(
-        author,
-        f"{API}/crime-groups/{small}/assessments",
-        {"scores": {f["key"]: max(lv["score"] for lv in f["levels"]) for f in scheme.factors}, "rationale": "r"},
-    )
+    assess(author, small, "r", {f["key"]: max(lv["score"] for lv in f["levels"]) for f in scheme.factors})
     listed = [g["id"] for g in verified_client(world.outsider).get(f"{API}/crime-groups").json()]
     assert listed == [big, small]
     page = verified_client(world.outsider).get("/groups/").content.decode()
