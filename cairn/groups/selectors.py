@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import igraph
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -248,22 +249,14 @@ def candidates_now(user: Any, run: DetectionRun) -> list[dict[str, Any]]:
 
 
 def _largest_part(ids: list[int], neighbours: dict[int, set[int]]) -> set[int]:
-    """The largest set of ``ids`` joined by links among themselves (the first found of equal size)."""
-    inside, seen = set(ids), set()
-    best: set[int] = set()
-    for start in ids:
-        if start in seen:
-            continue
-        part, todo = {start}, [start]
-        while todo:
-            for other in neighbours.get(todo.pop(), set()) & inside:
-                if other not in part:
-                    part.add(other)
-                    todo.append(other)
-        seen |= part
-        if len(part) > len(best):
-            best = part
-    return best
+    """The largest set of ``ids`` joined by links among themselves (igraph's connected components; of
+    equal sizes, the one holding the earliest of ``ids``)."""
+    if not ids:
+        return set()
+    at = {e: i for i, e in enumerate(ids)}
+    edges = [(at[a], at[b]) for a in ids for b in neighbours.get(a, set()) if b in at and at[a] < at[b]]
+    parts = igraph.Graph(n=len(ids), edges=edges).connected_components()
+    return {ids[i] for i in max(parts, key=len)}
 
 
 def _related(user: Any, entity_ids: set[int], neighbours: dict[int, set[int]]) -> dict[int, set[int]]:
