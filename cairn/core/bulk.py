@@ -53,12 +53,16 @@ def _next_id(model: type[models.Model]) -> str:
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` new primary keys for ``model``, as its id column would number them, in ascending order."""
+    """``count`` new primary keys for ``model``, as its id column would number them, in the order drawn
+    (for a table numbered by ``cairn_public_id`` that is the order of its rows, not of the numbers)."""
     if count <= 0:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_next_id(model)} FROM generate_series(1, %s)", [count])  # noqa: S608 (the catalog's own SQL)
-        return sorted(r[0] for r in cursor.fetchall())
+        cursor.execute(
+            f"SELECT {_next_id(model)} FROM generate_series(1, %s) AS g(n) ORDER BY g.n",  # noqa: S608 (the catalog's own SQL)
+            [count],
+        )
+        return [r[0] for r in cursor.fetchall()]
 
 
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -5,11 +5,14 @@ organisations' reports, a crime group recorded by another force) numbers its row
 ``cairn_public_id(nextval(…))`` (migration ``core/0002``): a keyed permutation of a sequence, so ids
 never repeat, stay below 2**53 (exact in JavaScript) and are in no order. ``public_ids(table)`` is the
 migration that turns a table's identity column into that; rows already there keep their numbers.
+
+A table whose rows are many and shown only in one place keeps its counted ids, ordered and cheap to
+write, and shows ``PublicNumber("id")`` instead: the same permutation, computed as the rows are read.
 """
 
 from __future__ import annotations
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 def public_ids(table: str) -> migrations.RunSQL:
@@ -30,3 +33,10 @@ def public_ids(table: str) -> migrations.RunSQL:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {after_max}, false)",
         ],
     )
+
+
+class PublicNumber(models.Func):
+    """``cairn_public_id(column)``: a counted id as it may be shown (the same row, the same number)."""
+
+    function = "cairn_public_id"
+    output_field = models.BigIntegerField()

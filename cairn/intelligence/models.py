@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import F, Func
 
 from cairn.core.scoping import ScopedManager
 from cairn.intelligence.choices import (
@@ -81,6 +82,14 @@ class IntelligenceReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
 
+    # Ids are cairn_public_id()s (core/0003), in no order, so that the gap between two says nothing of
+    # how many reports anyone filed meanwhile; "newest first" is read by this instead, the order they
+    # were numbered in. Never shown: it would count them again. Kept by PostgreSQL, like the vector.
+    seq = models.GeneratedField(
+        expression=Func(F("id"), function="cairn_id_order", output_field=models.BigIntegerField()),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
     # Kept by PostgreSQL itself, so no write path can forget it.
     search_vector = models.GeneratedField(
         expression=SearchVector("text", config="english"), output_field=SearchVectorField(), db_persist=True
@@ -113,6 +122,7 @@ class IntelligenceReport(models.Model):
             ),
             models.Index(fields=["dissemination", "review_state"], name="report_level_idx"),
             GinIndex(fields=["search_vector"], name="report_search_idx"),
+            models.Index(fields=["seq"], name="report_seq_idx"),
             GinIndex(fields=["sharing_group_ids"], name="report_groups_idx"),
             # Everything the access rule reads, so a search or graph query that checks the rule
             # for thousands of candidate rows does so from this index alone, never from the

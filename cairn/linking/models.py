@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Func
 
 from cairn.core.scoping import ScopedManager
 from cairn.linking.choices import Decision, ProposalSource, RunState
@@ -55,6 +56,13 @@ class Sighting(models.Model):
         "accounts.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
 
+    # The report's place in the order reports were numbered in (its ``seq``; report ids are in no order).
+    report_seq = models.GeneratedField(
+        expression=Func(F("report_id"), function="cairn_id_order", output_field=models.BigIntegerField()),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
+
     objects = ScopedManager["Sighting"]()
     unscoped_objects = models.Manager["Sighting"]()
 
@@ -62,8 +70,11 @@ class Sighting(models.Model):
         base_manager_name = "unscoped_objects"
         default_manager_name = "unscoped_objects"
         constraints = [
-            # Newest reports on a selector, with their organisations, from this index alone.
-            models.UniqueConstraint(fields=["entity", "report"], include=["organisation"], name="sighting_unique")
+            # Newest reports on a selector, with their organisations, from this index alone (one report
+            # per order, so unique on it is unique on the report).
+            models.UniqueConstraint(
+                fields=["entity", "report_seq"], include=["report", "organisation"], name="sighting_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -91,11 +91,12 @@ def report_correlations(*, actor: User, report: IntelligenceReport) -> list[Corr
             "report__organisation__contact_point",
             "report__occurred_on",
         )
-        .order_by("entity_id", "-report_id")
+        .order_by("entity_id", "-report__seq")
     )
-    # Reports read in full newest first (by id, which the reader sees anyway); then the flags, by the
-    # day of events and their token. Placed among the readable ones in id order, a flag's neighbours
-    # would bound its report's id, and the same bounds on two selectors would pair their flags.
+    # Reports read in full newest first (in the order they were numbered, which the reader may know
+    # of these); then the flags, by the day of events and their token. Placed among the readable ones
+    # in that order, a flag's neighbours would bound when its report was filed, and the same bounds on
+    # two selectors would pair their flags.
     full: dict[int, list[Counterpart]] = defaultdict(list)
     flagged: dict[int, list[tuple[int, str, str, Any]]] = defaultdict(list)
     seen: set[tuple[int, int]] = set()

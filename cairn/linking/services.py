@@ -158,7 +158,7 @@ FROM unnest(%s::bigint[], %s::bigint[]) AS m(entity_id, only_org)
 CROSS JOIN LATERAL (
     SELECT g.report_id, g.organisation_id FROM linking_sighting g
     WHERE g.entity_id = m.entity_id
-    ORDER BY g.report_id DESC LIMIT %s
+    ORDER BY g.report_seq DESC LIMIT %s
 ) o
 WHERE o.organisation_id <> m.only_org
 """

@@ -657,7 +657,7 @@ def search_selector(
     entity_kind = SELECTOR_ENTITY_KIND[selector]
     rule = _Rule.of(actor, unrestricted=unrestricted, report_filter=filters.q() or None)
     sql = (
-        f"SELECT * FROM (SELECT m.*, dense_rank() OVER (PARTITION BY m.holding ORDER BY m.report_id DESC) AS n "  # noqa: S608
+        f"SELECT * FROM (SELECT m.*, dense_rank() OVER (PARTITION BY m.holding ORDER BY m.report_seq DESC) AS n "  # noqa: S608
         f"FROM ({_SELECTOR_SQL.replace('{full}', rule.full_sql)} AND ({rule.full_sql} OR {rule.flag_sql})) m) "
         "ranked WHERE n <= %s"
     )
@@ -675,7 +675,7 @@ def search_selector(
         columns = [c.name for c in cursor.description or ()]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     # n ranks reports, not statements: a report writing the selector twice is one report.
-    visible = sorted((r for r in rows if r["holding"] == "full"), key=lambda r: r["report_id"], reverse=True)
+    visible = sorted((r for r in rows if r["holding"] == "full"), key=lambda r: r["report_seq"], reverse=True)
     capped = any(r["n"] > SELECTOR_REPORTS for r in visible)
     visible = [r for r in visible if r["n"] <= SELECTOR_REPORTS]
     hits: list[Hit] = []
@@ -689,7 +689,7 @@ def search_selector(
         # Only the newest statements are read: said so, rather than a count that looks whole.
         hit.reports_capped = capped
         hits = [hit]
-    flagged = sorted((r for r in rows if r["holding"] == "flag"), key=lambda r: r["report_id"], reverse=True)
+    flagged = sorted((r for r in rows if r["holding"] == "flag"), key=lambda r: r["report_seq"], reverse=True)
     flags = _flags_from_rows(actor, [r for r in flagged if r["n"] <= SELECTOR_REPORTS]) if actor is not None else []
     return hits, flags
 
@@ -704,7 +704,8 @@ def _selector_sql() -> str:
     # The report table keeps its own name: the compiled rule refers to it so. {full} is where the
     # caller puts the rule itself, to mark each row readable in full or a flag.
     return (
-        f'SELECT s."entity_id", s."report_id", s."value", "{r}"."reference" AS "report__reference", '  # noqa: S608
+        f'SELECT s."entity_id", s."report_id", "{r}"."seq" AS "report_seq", s."value", '  # noqa: S608
+        f'"{r}"."reference" AS "report__reference", '
         f'"{r}"."created_at" AS "report__created_at", "{r}"."exploitation_types" AS "report__exploitation_types", '
         f'o."name" AS "report__organisation__name", o."code" AS "report__organisation__code", '
         f'o."contact_point" AS "report__organisation__contact_point", '
@@ -769,22 +770,23 @@ TEXT_WINDOW = 32_000
 def _newest_matches(
     base: QuerySet[Any], matching: QuerySet[Any], query: SearchQuery, deadline: float | None = None
 ) -> list[dict[str, Any]]:
-    """Up to ``MAX_TEXT_RESULTS + 1`` matching reports, newest (highest id) first, each ranked.
+    """Up to ``MAX_TEXT_RESULTS + 1`` matching reports, newest (by ``seq``, the order reports were
+    numbered in: their ids are in no order) first, each ranked.
 
-    Read window by window from the newest ids back, each window sized by how dense the
+    Read window by window from the newest back, each window sized by how dense the
     matches were in the last: PostgreSQL cannot estimate how often words occur together
     ("construction site"), so asked for the newest matches at once it may read every match of
     a common phrase to sort them. A rare word soon widens the window to the whole table,
     which is cheap for a rare word.
     """
-    ranked = matching.annotate(rank=SearchRank(F("search_vector"), query)).order_by("-id").values(*_TEXT_FIELDS)
-    newest = base.order_by("-id").values_list("id", flat=True).first()
+    ranked = matching.annotate(rank=SearchRank(F("search_vector"), query)).order_by("-seq").values(*_TEXT_FIELDS)
+    newest = base.order_by("-seq").values_list("seq", flat=True).first()
     if newest is None:
         return []
     width = TEXT_WINDOW
     while True:
         lower = newest - width
-        window = ranked.filter(id__gt=lower) if lower > 0 else ranked
+        window = ranked.filter(seq__gt=lower) if lower > 0 else ranked
         _within(deadline)  # each wider window gets what is left of the search's time, not its own
         rows = list(window[: MAX_TEXT_RESULTS + 1])
         if len(rows) > MAX_TEXT_RESULTS or lower <= 0:

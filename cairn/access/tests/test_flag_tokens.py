@@ -239,7 +239,7 @@ def test_two_flags_of_one_report_take_a_request_each(forces) -> None:
     # The page's form, posted again on flag A, makes no third request.
     posted = client.post(reverse("intelligence:request-access", args=[a]), {"reason": "From the page"})
     assert posted.status_code == 302 and posted["Location"] == reverse("intelligence:flag", args=[a])
-    made = AccessRequest.unscoped_objects.filter(requester=alder).order_by("pk")
+    made = AccessRequest.unscoped_objects.filter(requester=alder).order_by("created_at")
     assert [(r.pk, r.report_id, r.entity_id, r.status) for r in made] == [
         (body["id"], restricted.pk, a_entity.pk, AccessRequestStatus.PENDING),
         (second.json()["id"], restricted.pk, b_entity.pk, AccessRequestStatus.PENDING),

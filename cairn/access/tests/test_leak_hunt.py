@@ -308,45 +308,71 @@ def test_a_report_reference_does_not_count_reports_you_may_not_know_of(forces) -
     assert number(second) - number(first) == 1, (first.reference, second.reference)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Known, not yet closed: report ids come from one sequence and are the order newest-first reads use "
-        '(docs/access-control.md, "Known limits").'
-    ),
-)
 def test_a_report_id_does_not_count_reports_you_may_not_know_of(forces) -> None:
-    """Report ids, in every link, are numbered from one sequence: the gap between two of Alder's own counts
-    every report filed meanwhile, confidential ones included (entity ids and references no longer do)."""
+    """Report ids, in every link, were numbered from one sequence: the gap between two of Alder's own
+    counted every report filed meanwhile, confidential ones included. They are a keyed permutation now,
+    and the order newest-first reads use is kept apart (``seq``), never shown."""
     first = report(forces["alder"], "First note.")
-    report(forces["calder"], "Source: a secret.", level="confidential")
+    hidden = report(forces["calder"], "Source: a secret.", level="confidential")
     second = report(forces["alder"], "Second note.")
     assert second.pk - first.pk != 2, (first.pk, second.pk)
+    assert all(2**52 <= r.pk < 2**53 for r in (first, hidden, second))  # exact in JavaScript
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.seq - first.seq == 2  # the order is still there, for the reads that need it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Known, not yet closed: statement ids (in the API's statements) come from one sequence too "
-        '(docs/access-control.md, "Known limits").'
-    ),
-)
 def test_a_statement_id_does_not_count_statements_you_may_not_know_of(forces) -> None:
-    """The API gives each statement's id; numbered from one sequence, the gap between two of Alder's own
-    counts every statement recorded meanwhile, those of a confidential report included."""
+    """The API gives each statement's id. Counted from one sequence, the gap between two of Alder's own
+    counted every statement recorded meanwhile, those of a confidential report included; the API shows
+    each as ``cairn_public_id`` numbers it, the same statement always the same number."""
     from cairn.entities.models import Statement
 
-    def statement_ids(filed: Any) -> list[int]:
-        return sorted(Statement.unscoped_objects.filter(report=filed).values_list("pk", flat=True))
+    def shown(filed: Any) -> list[int]:
+        body = verified_client(forces["alder"]).get(f"/api/v1/reports/{filed.pk}").json()
+        return sorted(s["id"] for s in body["statements"])
 
-    first = statement_ids(report(forces["alder"], "First: 07700 900611.", phone("07700 900611")))
-    hidden = statement_ids(
-        report(forces["calder"], "Secret: 07700 900612.", phone("07700 900612"), level="confidential")
-    )
-    second = statement_ids(report(forces["alder"], "Second: 07700 900613.", phone("07700 900613")))
-    assert second[0] - first[-1] != len(hidden) + 1, (first, hidden, second)
+    first = report(forces["alder"], "First: 07700 900611.", phone("07700 900611"))
+    report(forces["calder"], "Secret: 07700 900612.", phone("07700 900612"), level="confidential")
+    second = report(forces["alder"], "Second: 07700 900613.", phone("07700 900613"))
+    first_ids, second_ids = shown(first), shown(second)
+    assert first_ids and second_ids and first_ids == shown(first)  # stable
+    counted = sorted(Statement.unscoped_objects.filter(report__in=[first, second]).values_list("pk", flat=True))
+    assert not set(first_ids + second_ids) & set(counted)
+    assert all(2**52 <= i < 2**53 for i in first_ids + second_ids)
+    assert abs(min(second_ids) - max(first_ids)) > 1000  # the gap counts nothing (a chance of 2 in 2**42)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "entities_entity",
+        "intelligence_intelligencereport",
+        "intelligence_accessrequest",
+        "groups_crimegroup",
+        "groups_detectionrun",
+        "groups_threatassessment",
+        "linking_matchproposal",
+        "linking_judgement",
+        "linking_resolutionrun",
+        "search_watch",
+        "network_savedchart",
+    ],
+)
+def test_ids_shown_in_links_and_the_api_are_numbered_by_the_keyed_permutation(table: str) -> None:
+    """Every table whose ids are in a link or the API numbers new rows by ``cairn_public_id``: counted from
+    one sequence, the gap between two of your own counts everyone's rows made meanwhile, among them
+    proposals and judgements on records you may not read, and requests for reports you may not know of."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+            "ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = %s::regclass AND a.attname = 'id'",
+            [table],
+        )
+        (default,) = cursor.fetchone() or ("",)
+    assert default.startswith("cairn_public_id(nextval("), default
 
 
 # --- probes that came out safe (kept as regressions) ----------------------------------------------------

@@ -45,7 +45,8 @@ def _counts() -> tuple[int, ...]:
 def test_a_batch_writes_reports_statements_index_revisions_and_audit() -> None:
     author = UserFactory(organisation=OrganisationFactory(code="bulk"), roles=[Role.ANALYST])
     reports = services.report_submit_many(actor=author, items=[_item(1), _item(2), _item(1)])
-    assert [r.pk for r in reports] == sorted(r.pk for r in reports)
+    filed = IntelligenceReport.unscoped_objects.filter(pk__in=[r.pk for r in reports]).order_by("seq")
+    assert list(filed.values_list("pk", flat=True)) == [r.pk for r in reports]  # numbered in the batch's order
     assert all(not r._state.adding for r in reports)
     first = reports[0]
     props = sorted(Statement.unscoped_objects.filter(report=first).values_list("prop", flat=True))

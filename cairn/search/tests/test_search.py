@@ -555,7 +555,7 @@ def test_did_you_mean_offers_a_spelling_only_from_reports_the_searcher_may_read(
         secret = report(forces["calder"], "The informant names the quarry at Skelmorlie.", level="confidential")
     # Each arrival queued the task that adds its words; run it as the worker would.
     queued = DBTaskResult.objects.filter(task_path="cairn.search.tasks.add_report_words")
-    assert sorted(queued.values_list("args_kwargs__args", flat=True)) == [[[shared.pk]], [[secret.pk]]]
+    assert sorted(queued.values_list("args_kwargs__args", flat=True)) == sorted([[[shared.pk]], [[secret.pk]]])
     add_report_words.call([shared.pk, secret.pk])
 
     corrected = search(actor=forces["alder"], query="brothles port")
