@@ -7,7 +7,8 @@ never repeat, stay below 2**53 (exact in JavaScript) and are in no order. ``publ
 migration that turns a table's identity column into that; rows already there keep their numbers.
 
 A table whose rows are many and shown only in one place keeps its counted ids, ordered and cheap to
-write, and shows ``PublicNumber("id")`` instead: the same permutation, computed as the rows are read.
+write, and shows ``PublicNumber("id", table=…)`` instead: its permutation, computed as rows are read.
+``IdOrder`` undoes a table's permutation: the order its rows were numbered in, for "newest first".
 """
 
 from __future__ import annotations
@@ -15,16 +16,27 @@ from __future__ import annotations
 from django.db import migrations, models
 
 
-def public_ids(table: str) -> migrations.RunSQL:
+def public_ids(table: str, *, own_permutation: bool = False) -> migrations.RunSQL:
+    """The migration that numbers ``table``'s new rows by the keyed permutation.
+
+    ``own_permutation`` (every table since core/0003) keys it by the table's name too, so that knowing
+    where a run of this table's numbers was drawn says nothing of another table's. Entities keep the
+    permutation they were numbered by (crime groups, which shared it, move to their own in groups/0003).
+    """
     # The table names are the models' own, written in the migrations; nothing here comes from outside.
     sequence = f"{table}_id_seq"
     after_max = f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"  # noqa: S608
+    number = (
+        f"cairn_public_id(nextval('{sequence}'), '{table}')"
+        if own_permutation
+        else (f"cairn_public_id(nextval('{sequence}'))")
+    )
     return migrations.RunSQL(
         [
             f"ALTER TABLE {table} ALTER COLUMN id DROP IDENTITY IF EXISTS",
             f"CREATE SEQUENCE {sequence} OWNED BY {table}.id",
             f"SELECT setval('{sequence}', {after_max}, false)",
-            f"ALTER TABLE {table} ALTER COLUMN id SET DEFAULT cairn_public_id(nextval('{sequence}'))",
+            f"ALTER TABLE {table} ALTER COLUMN id SET DEFAULT {number}",
         ],
         [
             f"ALTER TABLE {table} ALTER COLUMN id DROP DEFAULT",
@@ -36,7 +48,21 @@ def public_ids(table: str) -> migrations.RunSQL:
 
 
 class PublicNumber(models.Func):
-    """``cairn_public_id(column)``: a counted id as it may be shown (the same row, the same number)."""
+    """``cairn_public_id(column, table)``: a counted id as it may be shown (the same row, the same number),
+    by the table's own permutation."""
 
     function = "cairn_public_id"
     output_field = models.BigIntegerField()
+
+    def __init__(self, expression: str, *, table: str) -> None:
+        super().__init__(models.F(expression), models.Value(table))
+
+
+class IdOrder(models.Func):
+    """``cairn_id_order(column, table)``: where a public number of ``table`` was drawn in its sequence."""
+
+    function = "cairn_id_order"
+    output_field = models.BigIntegerField()
+
+    def __init__(self, expression: str, *, table: str) -> None:
+        super().__init__(models.F(expression), models.Value(table))

@@ -138,7 +138,7 @@ def _report_full(user: User, report_id: int) -> dict[str, Any]:
         policy.statements_visible_to(user)
         .filter(report=report)
         .select_related("report__organisation")
-        .annotate(public_number=PublicNumber("id"))
+        .annotate(public_number=PublicNumber("id", table="entities_statement"))
         .order_by("id")
     )
     return {
@@ -217,7 +217,7 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
         policy.statements_visible_to(user)
         .filter(entity_id=entity_id)
         .select_related("report__organisation")
-        .annotate(public_number=PublicNumber("id"))
+        .annotate(public_number=PublicNumber("id", table="entities_statement"))
         .order_by("id")
     )
     audit.record(

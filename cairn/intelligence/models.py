@@ -7,8 +7,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Func
 
+from cairn.core.ids import IdOrder
 from cairn.core.scoping import ScopedManager
 from cairn.intelligence.choices import (
     AccessRequestStatus,
@@ -86,7 +86,7 @@ class IntelligenceReport(models.Model):
     # how many reports anyone filed meanwhile; "newest first" is read by this instead, the order they
     # were numbered in. Never shown: it would count them again. Kept by PostgreSQL, like the vector.
     seq = models.GeneratedField(
-        expression=Func(F("id"), function="cairn_id_order", output_field=models.BigIntegerField()),
+        expression=IdOrder("id", table="intelligence_intelligencereport"),
         output_field=models.BigIntegerField(),
         db_persist=True,
     )
@@ -99,7 +99,7 @@ class IntelligenceReport(models.Model):
     unscoped_objects = models.Manager["IntelligenceReport"]()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-created_at", "-seq"]
         base_manager_name = "unscoped_objects"
         default_manager_name = "unscoped_objects"
         # Each index is paid for on every report an import writes: none repeats another's leading

@@ -26,7 +26,7 @@ def report_list(*, actor: User, filters: dict[str, Any] | None = None) -> QueryS
         qs = qs.filter(organisation_id=actor.organisation_id, review_state=ReviewState.AWAITING)
     if filters.get("exploitation_type"):
         qs = qs.filter(exploitation_types__contains=[filters["exploitation_type"]])
-    return qs.order_by("-created_at", "-id")
+    return qs.order_by("-created_at", "-seq")
 
 
 def report_for_reading(*, actor: User, report_id: int) -> IntelligenceReport | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Func
 
+from cairn.core.ids import IdOrder
 from cairn.core.scoping import ScopedManager
 from cairn.linking.choices import Decision, ProposalSource, RunState
 
@@ -58,7 +58,7 @@ class Sighting(models.Model):
 
     # The report's place in the order reports were numbered in (its ``seq``; report ids are in no order).
     report_seq = models.GeneratedField(
-        expression=Func(F("report_id"), function="cairn_id_order", output_field=models.BigIntegerField()),
+        expression=IdOrder("report_id", table="intelligence_intelligencereport"),
         output_field=models.BigIntegerField(),
         db_persist=True,
     )
@@ -138,7 +138,7 @@ class MatchProposal(models.Model):
     class Meta:
         base_manager_name = "unscoped_objects"
         default_manager_name = "unscoped_objects"
-        ordering = ["-cross_organisation", "-probability", "id"]
+        ordering = ["-cross_organisation", "-probability", "created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["left", "right"], name="proposal_unique_pair"),
             models.CheckConstraint(condition=models.Q(left__lt=models.F("right")), name="proposal_ordered_pair"),

@@ -128,7 +128,7 @@ def review_queue(*, actor: User) -> QuerySet[MatchProposal]:
     return (
         access.proposals_visible_to(actor)
         .filter(decision__in=["", Decision.UNSURE])
-        .order_by("-cross_organisation", "-probability", "id")
+        .order_by("-cross_organisation", "-probability", "created_at", "id")
     )
 
 
@@ -172,7 +172,7 @@ def record_facts(*, actor: User, entity_ids: list[int]) -> dict[int, RecordFacts
     statements = (
         access.statements_about(actor, entity_ids)
         .select_related("report__organisation")
-        .order_by("entity_id", "report_id", "id")
+        .order_by("entity_id", "report__seq", "id")
     )
     facts: dict[int, RecordFacts] = {}
     for st in statements:

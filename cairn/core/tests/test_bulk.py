@@ -92,9 +92,14 @@ def test_public_ids_are_a_permutation_within_their_range() -> None:
 def test_id_order_undoes_the_public_numbering_and_keeps_older_ids_as_they_are() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FILTER (WHERE cairn_id_order(cairn_public_id(n)) = n) FROM generate_series(0, 100000) n"
+            "SELECT count(*) FILTER (WHERE cairn_id_order(cairn_public_id(n, 't'), 't') = n), "
+            "count(DISTINCT cairn_public_id(n, 't')), min(cairn_public_id(n, 't')), max(cairn_public_id(n, 't')) "
+            "FROM generate_series(0, 100000) n"
         )
-        assert cursor.fetchone()[0] == 100001
-        cursor.execute("SELECT cairn_id_order(1), cairn_id_order(%s), cairn_id_order(%s)", [2**52 - 1, 2**53 - 1])
+        undone, distinct, low, high = cursor.fetchone()
+        assert undone == distinct == 100001 and low >= 2**52 and high < 2**53
+        cursor.execute(
+            "SELECT cairn_id_order(1, 't'), cairn_id_order(%s, 't'), cairn_id_order(%s, 't')", [2**52 - 1, 2**53 - 1]
+        )
         one, last_old, last_public = cursor.fetchone()
         assert (one, last_old) == (1, 2**52 - 1) and 0 <= last_public < 2**52

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-from cairn.core.ids import public_ids
+from cairn.core.ids import IdOrder, public_ids
 
 
 class Migration(migrations.Migration):
@@ -14,17 +14,23 @@ class Migration(migrations.Migration):
     dependencies = [("core", "0003_id_order"), ("intelligence", "0010_revision_sharing_group_ids")]
 
     operations = [
-        public_ids("intelligence_intelligencereport"),
+        public_ids("intelligence_intelligencereport", own_permutation=True),
         migrations.AddField(
             model_name="intelligencereport",
             name="seq",
             field=models.GeneratedField(
                 db_persist=True,
-                expression=models.Func(
-                    models.F("id"), function="cairn_id_order", output_field=models.BigIntegerField()
-                ),
+                expression=IdOrder("id", table="intelligence_intelligencereport"),
                 output_field=models.BigIntegerField(),
             ),
+        ),
+        migrations.AlterModelOptions(
+            name="intelligencereport",
+            options={
+                "base_manager_name": "unscoped_objects",
+                "default_manager_name": "unscoped_objects",
+                "ordering": ["-created_at", "-seq"],
+            },
         ),
         migrations.AddIndex(
             model_name="intelligencereport",

@@ -10,4 +10,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("core", "0003_id_order"), ("intelligence", "0011_report_seq")]
 
-    operations = [public_ids("intelligence_accessrequest")]
+    operations = [public_ids("intelligence_accessrequest", own_permutation=True)]

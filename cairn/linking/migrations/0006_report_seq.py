@@ -1,5 +1,7 @@
 from django.db import migrations, models
 
+from cairn.core.ids import IdOrder
+
 
 class Migration(migrations.Migration):
     """A selector's newest sightings are read by the reports' order (``seq``), not their ids, which are
@@ -14,9 +16,7 @@ class Migration(migrations.Migration):
             name="report_seq",
             field=models.GeneratedField(
                 db_persist=True,
-                expression=models.Func(
-                    models.F("report_id"), function="cairn_id_order", output_field=models.BigIntegerField()
-                ),
+                expression=IdOrder("report_id", table="intelligence_intelligencereport"),
                 output_field=models.BigIntegerField(),
             ),
         ),

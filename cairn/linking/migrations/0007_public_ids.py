@@ -11,7 +11,16 @@ class Migration(migrations.Migration):
     dependencies = [("core", "0003_id_order"), ("linking", "0006_report_seq")]
 
     operations = [
-        public_ids("linking_matchproposal"),
-        public_ids("linking_judgement"),
-        public_ids("linking_resolutionrun"),
+        public_ids("linking_matchproposal", own_permutation=True),
+        public_ids("linking_judgement", own_permutation=True),
+        public_ids("linking_resolutionrun", own_permutation=True),
+        # Proposals that score alike are offered first come, first served: by when, the id breaking ties.
+        migrations.AlterModelOptions(
+            name="matchproposal",
+            options={
+                "base_manager_name": "unscoped_objects",
+                "default_manager_name": "unscoped_objects",
+                "ordering": ["-cross_organisation", "-probability", "created_at", "id"],
+            },
+        ),
     ]

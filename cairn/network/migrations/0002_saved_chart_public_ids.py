@@ -9,4 +9,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("core", "0003_id_order"), ("network", "0001_initial")]
 
-    operations = [public_ids("network_savedchart")]
+    operations = [public_ids("network_savedchart", own_permutation=True)]

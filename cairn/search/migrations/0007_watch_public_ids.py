@@ -9,4 +9,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("core", "0003_id_order"), ("search", "0006_search_words")]
 
-    operations = [public_ids("search_watch")]
+    operations = [public_ids("search_watch", own_permutation=True)]
