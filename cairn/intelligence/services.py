@@ -69,7 +69,8 @@ def needs_review(source_evaluation: str, intelligence_assessment: str, handling_
 
 # For references written without _next_reference (an older database, a benchmark's COPY): each
 # series (a reference's prefix and year, named as _reference_sequence names it) starts above every
-# number already held in it.
+# place already drawn in it: a seven-digit number was counted and is its place; a nine-digit one was
+# numbered by cairn_reference_number (core/0004), which cairn_reference_place undoes.
 REFERENCE_SEQUENCES_SQL = r"""
 DO $$
 DECLARE
@@ -77,11 +78,16 @@ DECLARE
     name text;
 BEGIN
     FOR held IN
-        SELECT substring(reference FROM '^(.*)-\d{4}-\d+(?:-S)?$') AS prefix,
-               substring(reference FROM '-(\d{4})-\d+(?:-S)?$') AS year,
-               max(substring(reference FROM '-\d{4}-(\d+)(?:-S)?$')::bigint) AS last
-        FROM intelligence_intelligencereport
-        WHERE reference ~ '.-\d{4}-\d+(-S)?$'
+        SELECT prefix, year, max(CASE WHEN length(number) = 9
+                                      THEN cairn_reference_place(number::bigint, prefix || '-' || year)
+                                      ELSE number::bigint END) AS last
+        FROM (
+            SELECT substring(reference FROM '^(.*)-\d{4}-\d+(?:-S)?$') AS prefix,
+                   substring(reference FROM '-(\d{4})-\d+(?:-S)?$') AS year,
+                   substring(reference FROM '-\d{4}-(\d+)(?:-S)?$') AS number
+            FROM intelligence_intelligencereport
+            WHERE reference ~ '.-\d{4}-\d+(-S)?$'
+        ) written
         GROUP BY 1, 2
     LOOP
         name := format('intelligence_report_ref_%s_%s',
@@ -104,13 +110,15 @@ def _reference_sequence(prefix: str, year: int) -> str:
 
 
 def _next_reference(org_code: str, count: int = 1) -> list[str]:
-    """``count`` new references for reports of this organisation, numbered in its own series (its code's),
-    from 1 each year.
+    """``count`` new references for reports of this organisation, drawn from its own series (its code's)
+    each year, and printed by a keyed permutation of the series (``cairn_reference_number``, nine digits).
 
     One sequence for every organisation let the gap between two of a force's own references count
-    every report filed meanwhile, confidential ones included. A sequence never blocks (numbers lost to
-    a rolled-back submission are gaps in the force's own series). It is made the first time a force
-    files in a year, with the next year's, so the first reports of a year do not wait for each other.
+    every report filed meanwhile, confidential ones included; counted per force, two of another force's
+    references counted the reports it filed between them that you may not read. A sequence never
+    blocks (numbers lost to a rolled-back submission are places never printed). It is made the first
+    time a force files in a year, with the next year's, so the first reports of a year do not wait for
+    each other.
     """
     year = timezone.now().year
     prefix = org_code.upper()[:16]
@@ -123,9 +131,12 @@ def _next_reference(org_code: str, count: int = 1) -> list[str]:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cairn.reference'), hashtext(%s))", [sequence])
             cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
             cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {_reference_sequence(prefix, year + 1)}")
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
-        numbers = sorted(r[0] for r in cursor.fetchall())
-    return [f"{prefix}-{year}-{n:07d}" for n in numbers]
+        cursor.execute(
+            "SELECT cairn_reference_number(nextval(%s::regclass), %s) FROM generate_series(1, %s) AS g(n) ORDER BY g.n",
+            [sequence, f"{prefix}-{year}", count],
+        )
+        numbers = [r[0] for r in cursor.fetchall()]
+    return [f"{prefix}-{year}-{n:09d}" for n in numbers]
 
 
 def _snapshot(report: IntelligenceReport, groups: Iterable[SharingGroup] | None = None) -> dict[str, Any]:

@@ -347,7 +347,7 @@ def test_a_hit_on_a_restricted_report_links_to_its_flag_not_its_id(forces, djang
             phone("07700 900652"),
             level="restricted",
         )
-    told = list(Notification.objects.filter(recipient=alder).order_by("pk"))
+    told = list(Notification.objects.filter(recipient=alder).order_by("created_at", "pk"))
     assert told and {n.kind for n in told} == {"hit_flag"}, [(n.kind, n.link) for n in told]
     links = {n.link for n in told}
     assert len(links) == 2, links  # two subjects, two flags that do not read as one report

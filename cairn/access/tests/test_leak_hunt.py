@@ -300,12 +300,13 @@ def test_a_noise_mark_made_through_a_hidden_report_does_not_show_to_others() -> 
 def test_a_report_reference_does_not_count_reports_you_may_not_know_of(forces) -> None:
     """References were numbered from one sequence shared by every organisation, so the gap between two of
     Alder's own references was the number of reports filed meanwhile, confidential ones included. Each
-    organisation now has its own series."""
+    organisation now has its own series (and prints its places permuted: the next test)."""
+    from cairn.intelligence.tests.test_references import _number
+
     first = report(forces["alder"], "First note.")
     report(forces["calder"], "Source: a secret.", level="confidential")
     second = report(forces["alder"], "Second note.")
-    number = lambda r: int(r.reference.rsplit("-", 1)[1])  # noqa: E731
-    assert number(second) - number(first) == 1, (first.reference, second.reference)
+    assert _number(second) - _number(first) == 1, (first.reference, second.reference)
 
 
 def test_a_report_id_does_not_count_reports_you_may_not_know_of(forces) -> None:
@@ -320,6 +321,23 @@ def test_a_report_id_does_not_count_reports_you_may_not_know_of(forces) -> None:
     first.refresh_from_db()
     second.refresh_from_db()
     assert second.seq - first.seq == 2  # the order is still there, for the reads that need it
+
+
+def test_a_reference_does_not_count_another_organisation_s_hidden_reports(forces) -> None:
+    """References are drawn per organisation and year; printed as counted (CALDER-2026-0000004), two of
+    Calder's shared reports that Alder reads said how many reports Calder filed between them that Alder may
+    not read. They are printed by a keyed permutation of the series now (CALDER-2026-482039175)."""
+    alder = verified_client(forces["alder"])
+
+    def number(filed: Any) -> int:
+        body = alder.get(f"/api/v1/reports/{filed.pk}").json()
+        return int(body["reference"].rsplit("-", 1)[1])
+
+    first = report(forces["calder"], "Shared: a car wash on the ring road.")
+    report(forces["calder"], "Source: a secret.", level="confidential")
+    report(forces["calder"], "Source: another secret.", level="confidential")
+    second = report(forces["calder"], "Shared: the car wash again.")
+    assert number(second) - number(first) != 3, (number(first), number(second))
 
 
 def test_a_statement_id_does_not_count_statements_you_may_not_know_of(forces) -> None:

@@ -1,6 +1,6 @@
-import re
-
 from django.db import migrations
+
+from cairn.core.ids import database_key
 
 # cairn_public_id(n, domain): the keyed permutation of core/0002 with the domain (a table's name) in
 # every round, so each table's numbers are a permutation of their own. One permutation shared by two
@@ -28,6 +28,9 @@ BEGIN
     IF n < 0 OR n >= 4503599627370496 THEN
         RAISE EXCEPTION 'cairn_public_id: % is out of range', n;
     END IF;
+    IF domain = '' THEN  -- it would be the one-argument permutation, which entities use
+        RAISE EXCEPTION 'cairn_public_id: name the table';
+    END IF;
     FOR i IN 0..3 LOOP
         t := r;
         r := l # {round_r};
@@ -47,6 +50,9 @@ DECLARE
     r bigint;
     t bigint;
 BEGIN
+    IF domain = '' THEN
+        RAISE EXCEPTION 'cairn_id_order: name the table';
+    END IF;
     IF id < 4503599627370496 THEN
         RETURN id;
     END IF;
@@ -64,17 +70,7 @@ $$
 
 
 def create(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
-    # The key of cairn_public_id(n), read from that function: it was made in this database and lives
-    # only there.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure('cairn_public_id(bigint)')"
-        )
-        row = cursor.fetchone()
-    found = re.search(r"'\\x([0-9a-f]+)'::bytea", row[0]) if row else None
-    if found is None:
-        raise RuntimeError("cairn_public_id(bigint) (migration core/0002) is missing or holds no key")
-    key = found.group(1)
+    key = database_key(schema_editor.connection)
     schema_editor.execute(
         _PUBLIC.replace("{key}", key).replace("{round_r}", _ROUND.replace("{half}", "r")), params=None
     )

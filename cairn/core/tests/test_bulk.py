@@ -103,3 +103,6 @@ def test_id_order_undoes_the_public_numbering_and_keeps_older_ids_as_they_are() 
         )
         one, last_old, last_public = cursor.fetchone()
         assert (one, last_old) == (1, 2**52 - 1) and 0 <= last_public < 2**52
+        for unnamed in ("SELECT cairn_public_id(1, '')", "SELECT cairn_id_order(1, '')"):
+            with pytest.raises(DatabaseError, match="name the table"), transaction.atomic():
+                cursor.execute(unnamed)

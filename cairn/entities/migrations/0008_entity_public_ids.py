@@ -13,4 +13,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("core", "0002_public_ids"), ("entities", "0007_statement_premises_report_idx")]
 
-    operations = [public_ids("entities_entity")]
+    operations = [public_ids("entities_entity", own_permutation=False)]

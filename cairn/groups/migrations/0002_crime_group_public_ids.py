@@ -9,4 +9,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("core", "0002_public_ids"), ("groups", "0001_initial")]
 
-    operations = [public_ids("groups_crimegroup")]
+    operations = [public_ids("groups_crimegroup", own_permutation=False)]

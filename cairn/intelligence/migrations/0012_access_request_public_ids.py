@@ -8,6 +8,6 @@ class Migration(migrations.Migration):
     the requester's notification, and counted from one sequence the gap between two counted every
     organisation's requests made meanwhile."""
 
-    dependencies = [("core", "0003_id_order"), ("intelligence", "0011_report_seq")]
+    dependencies = [("core", "0004_reference_numbers"), ("intelligence", "0011_report_seq")]
 
     operations = [public_ids("intelligence_accessrequest", own_permutation=True)]

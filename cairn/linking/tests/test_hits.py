@@ -51,7 +51,7 @@ def forces():
 
 
 def notes(user) -> list[Notification]:
-    return list(Notification.objects.filter(recipient=user).order_by("id"))
+    return list(Notification.objects.filter(recipient=user).order_by("created_at", "id"))
 
 
 def test_a_phone_shared_by_two_forces_tells_both_originators(forces, django_capture_on_commit_callbacks) -> None:

@@ -209,7 +209,7 @@ def test_watch_alerts_within_the_rule(forces, django_capture_on_commit_callbacks
         )
     with django_capture_on_commit_callbacks(execute=True):
         report(forces["calder"], "Ilir Krasniqi in a confidential one.", person("Ilir Krasniqi"), level="confidential")
-    mine = list(Notification.objects.filter(recipient=watcher).order_by("id"))
+    mine = list(Notification.objects.filter(recipient=watcher).order_by("created_at", "id"))
     person_id = restricted.statements.get(entity__kind="person", prop="name").entity_id
     flag = f"/intelligence/flags/{flag_token(watcher.pk, restricted.pk, person_id)}/"  # the token, never the id
     assert [n.link for n in mine] == [f"/intelligence/{shared.pk}/", flag]
