@@ -59,11 +59,26 @@ def _need(user: User, capability: Capability) -> None:
         raise HttpError(404, "Not found.")
 
 
+def _statements_out(user: User, **where: Any) -> list[dict[str, Any]]:
+    """The statements the user may read, as the API shows them, in the order they were recorded.
+
+    Statements are counted from one sequence (cheap at ingest, and their order); shown as counted, the
+    gap between two of yours would count everyone's recorded meanwhile, so each is shown by its permuted
+    number instead.
+    """
+    statements = (
+        policy.statements_visible_to(user)
+        .filter(**where)
+        .select_related("report__organisation")
+        .annotate(public_number=PublicNumber("id", table="entities_statement"))
+        .order_by("id")
+    )
+    return [_statement_out(s) for s in statements]
+
+
 def _statement_out(st: Statement) -> dict[str, Any]:
     return {
-        # Statements are counted from one sequence (cheap at ingest, and their order); shown as counted,
-        # the gap between two of yours would count everyone's recorded meanwhile.
-        "id": st.public_number,  # type: ignore[attr-defined]
+        "id": st.public_number,  # type: ignore[attr-defined]  # annotated by _statements_out
         "entity_id": st.entity_id,
         "prop": st.prop,
         "value": st.value,
@@ -134,13 +149,7 @@ def list_reports(request: HttpRequest, mine: bool = False) -> Any:
 def _report_full(user: User, report_id: int) -> dict[str, Any]:
     report = selectors.report_for_reading(actor=user, report_id=report_id)
     assert report is not None
-    statements = (
-        policy.statements_visible_to(user)
-        .filter(report=report)
-        .select_related("report__organisation")
-        .annotate(public_number=PublicNumber("id", table="entities_statement"))
-        .order_by("id")
-    )
+    statements = _statements_out(user, report=report)
     return {
         "access": "full",
         "id": report.pk,
@@ -163,7 +172,7 @@ def _report_full(user: User, report_id: int) -> dict[str, Any]:
         "sanitised_from_id": report.sanitised_from_id
         if report.sanitised_from_id and policy.report_access(user, report.sanitised_from_id) == "full"
         else None,
-        "statements": [_statement_out(s) for s in statements],
+        "statements": statements,
     }
 
 
@@ -213,13 +222,7 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
         raise HttpError(404, "Not found.")
     if settings.AUDIT_REQUIRE_JUSTIFICATION and not reason.strip():
         raise HttpError(422, "Give a reason (?reason=...) for looking up a person or selector.")
-    statements = (
-        policy.statements_visible_to(user)
-        .filter(entity_id=entity_id)
-        .select_related("report__organisation")
-        .annotate(public_number=PublicNumber("id", table="entities_statement"))
-        .order_by("id")
-    )
+    statements = _statements_out(user, entity_id=entity_id)
     audit.record(
         action=AuditAction.VIEW,
         actor=user,
@@ -235,7 +238,7 @@ def get_entity(request: HttpRequest, entity_id: int, reason: str = "") -> dict[s
         "kind": view.entity.kind,
         "key": None if view.flag_only else view.entity.key,
         "label": view.label,
-        "statements": [_statement_out(s) for s in statements],
+        "statements": statements,
         "flags": [_flag_out(f) for f in view.flags],
     }
 
