@@ -115,6 +115,15 @@ def _parse_partial_date(raw: str) -> str:
     raise ValueError(f"'{raw}' is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
 
 
+def country_code(raw: str) -> str | None:
+    """An ISO 3166 country code of two or three letters ('RO', 'ROU') as its two-letter form, or None."""
+    text = raw.strip().upper()
+    if len(text) not in (2, 3) or not text.isalpha():
+        return None
+    country = pycountry.countries.get(alpha_2=text) if len(text) == 2 else pycountry.countries.get(alpha_3=text)
+    return str(country.alpha_2) if country is not None else None
+
+
 def _clean_subject(s: SubjectInput, index: int, count: int, errors: dict[str, str]) -> None:
     prefix = f"subjects[{index}]"
     s.value = clean_text(s.value)[:500]
@@ -163,15 +172,11 @@ def _clean_subject(s: SubjectInput, index: int, count: int, errors: dict[str, st
             except ValueError as exc:
                 errors[f"{prefix}.date_of_birth"] = str(exc)
     if s.nationality:
-        country = (
-            pycountry.countries.get(alpha_2=s.nationality.strip().upper())
-            if len(s.nationality.strip()) == 2
-            else pycountry.countries.get(alpha_3=s.nationality.strip().upper())
-        )
-        if country is None:
+        code = country_code(s.nationality)
+        if code is None:
             errors[f"{prefix}.nationality"] = f"'{s.nationality}' is not an ISO 3166 country code."
         else:
-            s.nationality = country.alpha_2
+            s.nationality = code
     if s.premises_type:
         s.premises_type = s.premises_type.strip().lower()
         if s.entity_kind != EntityKind.LOCATION:

@@ -27,6 +27,9 @@ FIELDS = ("id", "name", "dob", "nationality", "identifiers", "selectors")
 REQUIRED = ("id", "name")
 DEFAULT_COLUMNS = {"id": "id", "name": "name", "dob": "dob", "nationality": "nationality"}
 VALUE_SEPARATOR = ";"  # several identifiers or selectors in one cell
+# A record has a usable name if it holds a letter of any script: RE2's [[:alpha:]] is ASCII only, and
+# would leave 'Иван Петров' out of matching though the model transliterates it.
+USABLE_NAME = r"name IS NOT NULL AND regexp_matches(name, '\p{L}')"
 SNIFF_BYTES = 1 << 20
 
 
@@ -215,7 +218,7 @@ def load_csv(con: Any, path: Path, columns: ColumnMap, table: str) -> LoadStats:
     if not count:
         raise CsvError(f"{path.name} has a header but no records")
     empty = con.execute(
-        f"SELECT count(*) FROM {table} WHERE name IS NULL OR NOT regexp_matches(name, '[[:alpha:]]')"  # noqa: S608
+        f"SELECT count(*) FROM {table} WHERE NOT ({USABLE_NAME})"  # noqa: S608
     ).fetchall()[0][0]
     return LoadStats(int(count), int(empty))
 

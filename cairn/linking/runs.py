@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -71,7 +72,10 @@ def execute(run_id: int) -> int:
     _progress(run, records=total)
     try:
         rows: list[Any] = []
+        reports_of: dict[int, set[int]] = defaultdict(set)
         for chunk in matching.all_records():
+            for record in chunk:
+                reports_of[record.entity_id].add(record.report_id)
             rows.extend(r.for_model() for r in chunk)
             _progress(run, done=len(rows) // 2)  # reading is the first half of the work
         # No count in what viewers are shown: it would count records some of them may not know of.
@@ -81,6 +85,8 @@ def execute(run_id: int) -> int:
         found = [
             (int(p.left_id), int(p.right_id), p.probability, p.score.match_weight, matching.explanation(p.score))
             for p in predict_pairs(rows, threshold=matching.PROPOSE_AT)
+            # Two people named in one report are two people, as real-time matching holds.
+            if not reports_of[int(p.left_id)] & reports_of[int(p.right_id)]
         ]
         created = 0
         for start_at in range(0, len(found), SAVE_CHUNK):

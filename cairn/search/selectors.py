@@ -30,6 +30,7 @@ from cairn.accounts.models import Organisation, User
 from cairn.entities.choices import SELECTOR_ENTITY_KIND, EntityKind, Property
 from cairn.entities.models import Statement
 from cairn.entities.normalise import NormaliseError, SelectorKind, name_tokens, normalise
+from cairn.intelligence.inputs import country_code
 from cairn.search import vocabulary
 from cairn.search.choices import QueryKind
 from cairn.search.models import PersonName
@@ -37,6 +38,9 @@ from cairn.search.scoring import NameScore, date_adjustment, score_name
 
 MAX_QUERY = 200
 CANDIDATES = 300
+MAX_NAME_WORDS = 8  # 'Maria del Carmen de la Cruz Lopez' is one name; more words than this are a sentence
+# Selectors understood from the query's shape alone: when one finds nothing, the words are searched.
+SHAPE_GUESSES = frozenset({SelectorKind.DOCUMENT, SelectorKind.VRM, SelectorKind.POSTCODE})
 PERSON_THRESHOLD = 0.55
 # pg_trgm's similarity threshold for candidates by spelling, set for each search's own transaction so a
 # session setting elsewhere cannot change what search finds. Measured (cairn bench search, 100,000
@@ -217,7 +221,7 @@ def understand(query: str, kind: str = QueryKind.AUTO) -> tuple[str, str, str]:
             return QueryKind.SELECTOR, SelectorKind.DOCUMENT, normalise(SelectorKind.DOCUMENT, query)
     tokens = name_tokens(query)
     if kind == QueryKind.PERSON or (
-        tokens and len(tokens) <= 6 and not any(t.isdigit() for t in tokens) and '"' not in query
+        tokens and len(tokens) <= MAX_NAME_WORDS and not any(t.isdigit() for t in tokens) and '"' not in query
     ):
         if not tokens:
             raise SearchInputError(f"'{query}' is not a name.")
@@ -508,7 +512,7 @@ def search_people(
     (``time.monotonic()``): each statement after the first gets only what is left of the search's time.
     """
     filters = filters or Filters()
-    tokens = name_tokens(name)[:8]
+    tokens = name_tokens(name)[:MAX_NAME_WORDS]
     if not tokens:
         return [], []
     codes, pairs, query_codes = _codes(tokens, TRIGRAM_THRESHOLD)
@@ -912,9 +916,13 @@ def search(
 ) -> Result:
     """Understand the query, run the right search with the access rule, and page it."""
     text = clean_query(query)
-    nationality = (nationality or "").strip().upper()
-    if nationality and not re.fullmatch(r"[A-Z]{2}", nationality):
-        raise SearchInputError(f"'{nationality[:20]}' is not a two-letter country code.")
+    nationality = (nationality or "").strip()
+    if nationality:
+        # As reports take it: two letters or three (RO, ROU), stored as two.
+        code = country_code(nationality)
+        if code is None:
+            raise SearchInputError(f"'{nationality[:20]}' is not a country code (RO or ROU, ISO 3166).")
+        nationality = code
     dob_text, year_range = parse_dob(dob)
     if page < 1:
         raise SearchInputError("Pages start at 1.")
@@ -972,7 +980,9 @@ def _search(
             capped = len(hits) > PERSON_LIMIT
             hits = hits[:PERSON_LIMIT]
             if hits or flags or kind != QueryKind.AUTO:
-                result = Result(text, kind_found, "a person's name", normalised, flags=flags, total=len(hits))
+                # Flags on the first page only, as a selector's hits: a client reading every page counts each once.
+                shown = flags if page == 1 else []
+                result = Result(text, kind_found, "a person's name", normalised, flags=shown, total=len(hits))
                 result.total_is_capped = capped
                 result.facets = _hit_facets(hits)
                 result.tied_at_top = _tied_at_top(hits) if not (dob_text or year_range or nationality) else 0
@@ -981,11 +991,14 @@ def _search(
             # else: two lower-case words may be a phrase ("car wash") rather than a name.
         elif kind_found == QueryKind.SELECTOR:
             hits, flags = search_selector(actor=actor, selector=selector, value=normalised, filters=filters)
-            label = SelectorKind(selector).label.lower()
-            # One page (each hit carries its reports): a later page shows nothing again, as other searches do.
-            result = Result(text, kind_found, label, normalised, flags=flags, total=len(hits))
-            result.hits = hits if page == 1 else []
-            result.facets = _hit_facets(hits)
+            # A guess from the shape alone that finds nothing may have been words ('room 101', 'M25'): the
+            # words are searched instead, as for a name that finds no one.
+            if hits or flags or kind != QueryKind.AUTO or selector not in SHAPE_GUESSES:
+                label = SelectorKind(selector).label.lower()
+                # One page (each hit carries its reports): a later page shows nothing again, as other searches do.
+                result = Result(text, kind_found, label, normalised, flags=flags, total=len(hits))
+                result.hits = hits if page == 1 else []
+                result.facets = _hit_facets(hits)
         if result is None:
             refs, total, capped, facets = search_text(
                 actor=actor, text=text, filters=filters, page=page, deadline=deadline

@@ -25,7 +25,7 @@ from cairn.intelligence.choices import ExploitationType, IntelligenceAssessment,
 from cairn.search import services
 from cairn.search.choices import QueryKind
 from cairn.search.models import Watch
-from cairn.search.selectors import Filters, SearchInputError, search
+from cairn.search.selectors import MAX_QUERY, Filters, SearchInputError, search
 
 
 def _user(request: HttpRequest) -> User:
@@ -132,6 +132,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "sources": SourceEvaluation.choices,
         "assessments": IntelligenceAssessment.choices,
         "reason": current_reason(request),
+        "max_query": MAX_QUERY,
     }
     if "q" not in params:
         return render(request, "search/search.html", context)
@@ -159,6 +160,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
         corrected = query_string.copy()
         corrected["q"] = result.did_you_mean
         context["did_you_mean_query"] = corrected.urlencode()
+    if result.kind != QueryKind.TEXT and params.get("kind", QueryKind.AUTO) in ("", QueryKind.AUTO):
+        # Understood as a name or a number: 'nail bar' may be words, not a person; offer them as words.
+        as_words = query_string.copy()
+        as_words["kind"] = QueryKind.TEXT
+        context["words_query"] = as_words.urlencode()
     return render(request, "search/search.html", context)
 
 

@@ -82,6 +82,9 @@ def test_search_benchmark_prints_its_table_and_drops_its_database() -> None:
     # What crowded names leave within reach is a share, printed beside the crowding.
     assert 0.0 < figures["recall_ceiling"] <= 1.0 and 0.0 <= figures["crowded_names"] <= 1.0
     assert re.search(r"within reach of a perfect ranker that can only guess among them: [01]\.\d{3}", text), text
+    # Ties broken the true record's way can only find more than the order as it is.
+    assert person["recall_at_10"] <= figures["tie_ceiling"] <= 1.0
+    assert re.search(r"^person recall@10 had every result scored alike .*: [01]\.\d{3}", text, re.M), text
 
     with admin_connection(server_params()) as admin:
         left = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()

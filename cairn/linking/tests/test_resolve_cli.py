@@ -145,3 +145,32 @@ def test_usage_errors(tmp_path: Path) -> None:
     src = write(tmp_path / "p.csv", "id,name\n1,Anna\n")
     assert "FIELD=COLUMN" in cairn(str(src), "--out", str(out), "--columns", "colour=red").stderr
     assert "header but no records" in cairn(str(write(tmp_path / "h.csv", "id,name\n")), "--out", str(out)).stderr
+
+
+def test_names_in_other_scripts_are_matched_not_skipped(tmp_path: Path) -> None:
+    """A usable name is one with a letter of any script: the model transliterates 'Иван Петров'."""
+    src = write(
+        tmp_path / "people.csv",
+        "id,name,dob\n1,Иван Петров,1990-03-04\n2,Ivan Petrov,1990-03-04\n"
+        "3,محمد علي,1985-01-01\n4,Ann Lee,1970-01-01\n",
+    )
+    out = tmp_path / "clusters.csv"
+    r = cairn(str(src), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "skipped 0 records without a usable name" in r.stdout, r.stdout
+    got = clusters(out)
+    assert got["1"][0] == got["2"][0], got  # one man, in Cyrillic and in Latin letters
+    assert len({got[k][0] for k in ("3", "4")} | {got["1"][0]}) == 3
+
+
+def test_link_two_files_of_one_name_names_each_by_its_path(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    a = write(tmp_path / "x" / "people.csv", "id,name,dob\n1,Anna Kowalska,1990-03-04\n2,Piotr Nowak,1970-01-01\n")
+    b = write(tmp_path / "y" / "people.csv", "id,name,dob\n1,KOWALSKA Anna,04/03/1990\n2,Jan Zielinski,1980-01-01\n")
+    out = tmp_path / "links.csv"
+    r = cairn("--link-only", str(a), str(b), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    with out.open(encoding="utf-8", newline="") as fh:
+        keys = [(row["source"], row["record_id"]) for row in csv.DictReader(fh)]
+    assert sorted(keys) == sorted((str(p), i) for p in (a, b) for i in ("1", "2")), keys

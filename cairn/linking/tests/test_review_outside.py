@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from cairn.accounts.choices import Role
@@ -21,8 +22,10 @@ from cairn.core.testing import (
     wait_until,
     waits_for_a_lock,
 )
+from cairn.entities.choices import EntityKind
+from cairn.entities.models import Statement
 from cairn.intelligence import services as intelligence
-from cairn.intelligence.inputs import SubjectInput
+from cairn.intelligence.inputs import ReportInput, SubjectInput
 from cairn.linking import runs, selectors, services
 from cairn.linking.choices import Decision
 from cairn.linking.models import Hit, MatchProposal
@@ -296,3 +299,56 @@ def test_the_person_page_and_api_do_not_show_a_phone_as_a_person() -> None:
     assert client.get(reverse("linking:person", args=[phone])).status_code == 404
     assert client.get(f"/api/v1/people/{phone}").status_code == 404
     assert client.get(f"/api/v1/people/{person(report)}").status_code == 200
+
+
+def _two_namesakes_in_one_report(author: Any) -> Any:
+    """A father and son of one name and one recorded date of birth, named in one report."""
+    return intelligence.report_submit(
+        actor=author,
+        data=ReportInput(
+            text="Nguyen Van Minh and his son, also Nguyen Van Minh, collect the workers.",
+            source_evaluation="2",
+            intelligence_assessment="B",
+            handling_code="P",
+            dissemination="shared",
+            subjects=[
+                SubjectInput(kind="person", value="Nguyen Van Minh", role="suspect", date_of_birth="1994-03-07"),
+                SubjectInput(kind="person", value="Nguyen Van Minh", role="associate", date_of_birth="1994-03-07"),
+            ],
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_re_resolution_run_proposes_no_two_people_of_one_report() -> None:
+    """As real-time matching holds: two people named in one report are two people."""
+    alder = analyst("alder")
+    _two_namesakes_in_one_report(alder)
+    run = runs.start(actor=alder)
+    runs.execute(run.pk)
+    assert not MatchProposal.unscoped_objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(CAIRN_AUTO_MERGE_THRESHOLD=0.95)
+def test_a_re_resolution_run_merges_no_two_people_of_one_report_automatically() -> None:
+    alder = analyst("alder")
+    report = _two_namesakes_in_one_report(alder)
+    father, son = Statement.unscoped_objects.filter(
+        report=report, entity__kind=EntityKind.PERSON, prop="subject"
+    ).values_list("entity_id", flat=True)
+    run = runs.start(actor=alder)
+    runs.execute(run.pk)
+    assert services.cluster_of(father) == {father}
+    assert services.cluster_of(son) == {son}
+
+
+@pytest.mark.django_db
+def test_a_re_resolution_run_still_proposes_namesakes_of_two_reports() -> None:
+    """The same pair in two reports is proposed: only records of one report are kept apart."""
+    alder, bracken = analyst("alder"), analyst("bracken")
+    x = person(submit(alder, "Nguyen Van Minh", dob="1994-03-07", text="Nguyen Van Minh at the farm."))
+    y = person(submit(bracken, "Nguyen Van Minh", dob="1994-03-07", text="Nguyen Van Minh at the port."))
+    run = runs.start(actor=alder)
+    runs.execute(run.pk)
+    assert MatchProposal.unscoped_objects.filter(left_id=min(x, y), right_id=max(x, y)).exists()

@@ -122,7 +122,7 @@ def test_charity_sees_nothing_through_search(forces) -> None:
         ({"q": "Ana", "dob": "1985-13-45"}, "not a real date"),
         ({"q": "Ana", "dob": "yesterday"}, "not a date of birth"),
         ({"q": "Ana", "date_from": "2026-99-01"}, "not a date"),
-        ({"q": "Ana", "nationality": "Vietnam"}, "two-letter country code"),
+        ({"q": "Ana", "nationality": "Vietnam"}, "is not a country code"),
         ({"q": "Ana", "page": "abc"}, "not a number"),
     ],
 )

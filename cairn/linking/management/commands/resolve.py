@@ -63,6 +63,9 @@ class Command(BaseCommand):
         paths = [Path(p) for p in (link or [options["input"]])]
         if link and paths[0].resolve() == paths[1].resolve():
             raise CommandError("--link-only needs two different files")
+        # Each file as the output's ``source`` column names it: its name, or the path as given when
+        # both files have one name (x/people.csv and y/people.csv), so no two rows say the same.
+        labels = [p.name for p in paths] if len({p.name for p in paths}) == len(paths) else [str(p) for p in paths]
         threshold = options["threshold"]
         if threshold is not None and not 0 < threshold < 1:
             raise CommandError("--threshold must be between 0 and 1")
@@ -90,7 +93,7 @@ class Command(BaseCommand):
                     # Records without a usable name are left out of matching (and written alone below).
                     con.execute(
                         f"""CREATE OR REPLACE TABLE named_{i} AS SELECT * FROM raw_{i}
-                            WHERE name IS NOT NULL AND regexp_matches(name, '[[:alpha:]]')"""  # noqa: S608
+                            WHERE {csvio.USABLE_NAME}"""  # noqa: S608
                     )
                 sources = [f"named_{i}" for i in range(len(paths))]
                 if any(con.execute(f"SELECT count(*) FROM {s}").fetchall()[0][0] == 0 for s in sources):  # noqa: S608
@@ -107,7 +110,7 @@ class Command(BaseCommand):
                 unknown_nat = sum(s.unknown_nationalities for s in batch.stats)
                 file_of = (
                     "CASE source "
-                    + " ".join(f"WHEN {i} THEN '{p.name.replace(chr(39), chr(39) * 2)}'" for i, p in enumerate(paths))
+                    + " ".join(f"WHEN {i} THEN '{name.replace(chr(39), chr(39) * 2)}'" for i, name in enumerate(labels))
                     + " END"
                 )
                 # A record without a name is a cluster of its own under its own key, as a named record
@@ -116,7 +119,7 @@ class Command(BaseCommand):
                     f"""SELECT {i} AS source, unique_id AS record_id,
                                {f"'d{i}:' || unique_id" if link else "unique_id"} AS cluster_id,
                                NULL::DOUBLE AS match_probability
-                        FROM raw_{i} WHERE NOT (name IS NOT NULL AND regexp_matches(name, '[[:alpha:]]'))"""  # noqa: S608
+                        FROM raw_{i} WHERE NOT ({csvio.USABLE_NAME})"""  # noqa: S608
                     for i in range(len(paths))
                 )
                 lead = f"{file_of} AS source, " if link else ""
@@ -134,7 +137,7 @@ class Command(BaseCommand):
         total = sum(s.records for s in loaded)
         empty = sum(s.empty_names for s in loaded)
         self.stdout.write(
-            f"{total:,} records from {', '.join(p.name for p in paths)}: {summary[2]:,} linked into "
+            f"{total:,} records from {', '.join(labels)}: {summary[2]:,} linked into "
             f"{summary[1]:,} clusters at match probability {t} in {time.perf_counter() - started:,.1f} s; "
             f"written to {out}"
         )
