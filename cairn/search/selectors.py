@@ -211,7 +211,12 @@ def understand(query: str, kind: str = QueryKind.AUTO) -> tuple[str, str, str]:
             except NormaliseError:
                 continue
         if kind == QueryKind.SELECTOR:
-            for selector in (SelectorKind.DOCUMENT, SelectorKind.ADDRESS):
+            # A number among words of three letters or more is a place ('14 Mill Lane'); letters and digits
+            # alone, a document ('AB 123456').
+            tried = [SelectorKind.DOCUMENT, SelectorKind.ADDRESS]
+            if " " in query and re.search(r"\b[A-Za-z]{3,}\b", query):
+                tried.reverse()
+            for selector in tried:
                 try:
                     return QueryKind.SELECTOR, selector, normalise(selector, query)
                 except NormaliseError:
@@ -227,6 +232,32 @@ def understand(query: str, kind: str = QueryKind.AUTO) -> tuple[str, str, str]:
             raise SearchInputError(f"'{query}' is not a name.")
         return QueryKind.PERSON, "", " ".join(tokens)
     return QueryKind.TEXT, "", query
+
+
+def parse_ages(raw: str) -> tuple[int, int] | None:
+    """The ages of an age range as typed ('30-40'), youngest first; None for anything else."""
+    if m := re.fullmatch(r"(\d{1,3})\s*-\s*(\d{1,3})", (raw or "").strip()):
+        low, high = sorted((int(m.group(1)), int(m.group(2))))
+        return low, high
+    return None
+
+
+def _age_within(birth_date: str, ages: tuple[int, int]) -> bool:
+    """Whether a full date of birth makes someone of an age within ``ages`` today.
+
+    A partial date (a year, a month) is held to the range's years by the candidate query. Read hits only:
+    a flag is decided within the years, never to the day (trying ages in turn would tell a restricted
+    subject's birthday).
+    """
+    if len(birth_date) != 10:
+        return True
+    try:
+        born = date.fromisoformat(birth_date)
+    except ValueError:
+        return True
+    today = date.today()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return ages[0] <= age <= ages[1]
 
 
 def parse_dob(raw: str) -> tuple[str, tuple[int, int] | None]:
@@ -500,6 +531,7 @@ def search_people(
     name: str,
     dob: str = "",
     year_range: tuple[int, int] | None = None,
+    ages: tuple[int, int] | None = None,
     nationality: str = "",
     filters: Filters | None = None,
     limit: int = 10,
@@ -538,6 +570,8 @@ def search_people(
             continue
         if score < PERSON_THRESHOLD:
             continue
+        if ages and not _age_within(row["birth_date"], ages):
+            continue  # a full date of birth outside the ages asked for (the years let it through)
         record = row["entity_id"]
         head = head_of.setdefault(record, record)
         hit = by_entity.get(head)
@@ -924,6 +958,7 @@ def search(
             raise SearchInputError(f"'{nationality[:20]}' is not a country code (RO or ROU, ISO 3166).")
         nationality = code
     dob_text, year_range = parse_dob(dob)
+    ages = parse_ages(dob)
     if page < 1:
         raise SearchInputError("Pages start at 1.")
     kind = kind or QueryKind.AUTO
@@ -932,7 +967,7 @@ def search(
     kind_found, selector, normalised = understand(text, kind)
     try:
         result = _search(
-            actor, text, kind, kind_found, selector, normalised, dob_text, year_range, nationality, filters, page
+            actor, text, kind, kind_found, selector, normalised, dob_text, year_range, ages, nationality, filters, page
         )
     except OperationalError as exc:
         # The statement timeout below cancelled it: say so, as for any other search that cannot run.
@@ -956,6 +991,7 @@ def _search(
     normalised: str,
     dob_text: str,
     year_range: tuple[int, int] | None,
+    ages: tuple[int, int] | None,
     nationality: str,
     filters: Filters | None,
     page: int,
@@ -972,6 +1008,7 @@ def _search(
                 name=text,
                 dob=dob_text,
                 year_range=year_range,
+                ages=ages,
                 nationality=nationality,
                 filters=filters,
                 limit=PERSON_LIMIT + 1,  # one more than is kept: whether there were more to keep

@@ -142,3 +142,27 @@ def test_a_phrase_taken_for_a_name_offers_its_words_on_the_page(forces: dict[str
     words = client.get(reverse("search:search") + "?" + link.group(1).replace("&amp;", "&")).content.decode()
     assert reverse("intelligence:detail", args=[nail_bar.pk]) in words
     assert 'data-testid="search-as-words"' not in words
+
+
+def test_an_age_range_leaves_out_someone_a_full_date_of_birth_makes_older(forces: dict[str, Any]) -> None:
+    from datetime import date
+
+    today = date.today()
+    # 41 since the first of January, though born in a year the range 30-40 reaches (today's year - 41).
+    older = date(today.year - 41, 1, 1)
+    within = date(today.year - 35, 6, 15)
+    report(forces["bracken"], "Seen at the farm.", person("Ana Popescu", older.isoformat()))
+    report(forces["bracken"], "Seen at the port.", person("Ana Popescu", within.isoformat()))
+    report(forces["bracken"], "Seen at the mill.", person("Ana Popescu", str(today.year - 41)))  # a year only
+    body = api(forces["alder"], q="Ana Popescu", dob="30-40").json()
+    born = sorted(h["birth_date"] for h in body["hits"])
+    assert older.isoformat() not in born, born
+    assert within.isoformat() in born and str(today.year - 41) in born, born
+
+
+@pytest.mark.parametrize(("query", "kind"), [("14 Mill Lane", "address"), ("AB 123456", "passport or identity")])
+def test_a_selector_asked_for_as_one_tells_an_address_from_a_document(
+    forces: dict[str, Any], query: str, kind: str
+) -> None:
+    body = api(forces["alder"], q=query, kind="selector").json()
+    assert body["kind"] == "selector" and body["understood_as"].startswith(kind), body
