@@ -798,7 +798,16 @@ def search_text(
     return refs, len(rows), capped, facets
 
 
-_TEXT_FIELDS = ("id", "reference", "created_at", "organisation__name", "exploitation_types", "rank")
+_TEXT_FIELDS = (
+    "id",
+    "reference",
+    "created_at",
+    "organisation__name",
+    "exploitation_types",
+    "source_evaluation",
+    "intelligence_assessment",
+    "rank",
+)
 
 
 # The first window of newest report ids read for a text search; widened by what it finds.
@@ -839,6 +848,8 @@ def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]
     """Counts over ``rows``, the matching reports the searcher may read, and nothing else."""
     orgs = Counter(r["organisation__name"] for r in rows)
     kinds = Counter(t for r in rows for t in r["exploitation_types"])
+    # The grade as written on a report (source evaluation, then intelligence assessment: '2B').
+    grades = Counter(f"{r['source_evaluation']}{r['intelligence_assessment']}" for r in rows)
     premises: list[tuple[str, int]] = []
     if rows:
         # The ids as one array literal: a thousand placeholders, or a list adapted by the driver, cost
@@ -849,7 +860,12 @@ def _facets(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, int]
         with connection.cursor() as cursor:
             cursor.execute(_FACET_SQL, [Property.PREMISES_TYPE, ids])
             premises = [(value, n) for value, n in cursor.fetchall()]
-    return {"organisation": orgs.most_common(), "exploitation type": kinds.most_common(), "premises type": premises}
+    return {
+        "organisation": orgs.most_common(),
+        "exploitation type": kinds.most_common(),
+        "grading": sorted(grades.items()),
+        "premises type": premises,
+    }
 
 
 _FACET_SQL = (

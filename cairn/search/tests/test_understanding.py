@@ -29,11 +29,11 @@ def person(name: str, dob: str = "", nationality: str = "") -> SubjectInput:
     return SubjectInput(kind="person", value=name, role="suspect", date_of_birth=dob, nationality=nationality)
 
 
-def report(author: Any, text: str, *subjects: SubjectInput, level: str = "shared") -> Any:
+def report(author: Any, text: str, *subjects: SubjectInput, level: str = "shared", grade: str = "2B") -> Any:
     data = ReportInput(
         text=text,
-        source_evaluation="2",
-        intelligence_assessment="B",
+        source_evaluation=grade[0],
+        intelligence_assessment=grade[1],
         handling_code="P",
         dissemination=level,
         subjects=list(subjects),
@@ -166,3 +166,13 @@ def test_a_selector_asked_for_as_one_tells_an_address_from_a_document(
 ) -> None:
     body = api(forces["alder"], q=query, kind="selector").json()
     assert body["kind"] == "selector" and body["understood_as"].startswith(kind), body
+
+
+def test_word_search_facets_count_the_grades_of_readable_reports_only(forces: dict[str, Any]) -> None:
+    report(forces["bracken"], "Workers collected from the car wash at dawn.", grade="1A")
+    report(forces["bracken"], "A minibus at the car wash.", grade="2B")
+    report(forces["alder"], "Car wash staff paid in cash.", grade="2B")
+    report(forces["calder"], "Car wash owner, held tight.", grade="3E", level="confidential")
+    body = api(forces["bracken"], q="car wash").json()
+    assert body["kind"] == "text" and body["total"] == 3, body
+    assert body["facets"]["grading"] == [["1A", 1], ["2B", 2]]
