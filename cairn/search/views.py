@@ -116,6 +116,47 @@ def asked(params: Any) -> dict[str, str]:
     return given
 
 
+def facet_links(facets: dict[str, list[tuple[str, int]]], query_string: Any) -> dict[str, list[tuple[str, int, str]]]:
+    """Each facet's values as the page shows them, each with the query string that narrows the search to it.
+
+    The facets count readable reports only (the search's own rows); a link applies the filter the
+    form would, by its own value (an organisation's code, an exploitation type's key). A value no
+    filter takes is shown without a link.
+    """
+    exploitation = dict(ExploitationType.choices)
+    premises = {label: value for value, label in PremisesType.choices}
+    kinds = {label: value for value, label in EntityKind.choices}
+    names = [label for label, _ in facets.get("organisation", [])]
+    codes = dict(Organisation.objects.filter(name__in=names).values_list("name", "code")) if names else {}
+
+    def narrowed(**values: str) -> str:
+        q = query_string.copy()
+        q.pop("page", None)
+        for key, value in values.items():
+            q[key] = value
+        return str(q.urlencode())
+
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for name, counts in facets.items():
+        shown: list[tuple[str, int, str]] = []
+        for label, n in counts:
+            if name == "organisation":
+                link = narrowed(organisation=codes[label]) if label in codes else ""
+            elif name == "exploitation type":
+                link, label = narrowed(exploitation_type=label), exploitation.get(label, label)
+            elif name == "premises type":
+                link = narrowed(premises_type=premises[label]) if label in premises else ""
+            elif name == "entity type":
+                link = narrowed(entity_type=kinds[label]) if label in kinds else ""
+            elif name == "grading" and len(label) == 2:
+                link = narrowed(source_evaluation=label[0], intelligence_assessment=label[1])
+            else:
+                link = ""
+            shown.append((label, n, link))
+        out[name] = shown
+    return out
+
+
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -160,6 +201,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         corrected = query_string.copy()
         corrected["q"] = result.did_you_mean
         context["did_you_mean_query"] = corrected.urlencode()
+    context["facets"] = facet_links(result.facets, query_string)
     if result.kind != QueryKind.TEXT and params.get("kind", QueryKind.AUTO) in ("", QueryKind.AUTO):
         # Understood as a name or a number: 'nail bar' may be words, not a person; offer them as words.
         as_words = query_string.copy()

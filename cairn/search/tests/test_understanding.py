@@ -29,9 +29,17 @@ def person(name: str, dob: str = "", nationality: str = "") -> SubjectInput:
     return SubjectInput(kind="person", value=name, role="suspect", date_of_birth=dob, nationality=nationality)
 
 
-def report(author: Any, text: str, *subjects: SubjectInput, level: str = "shared", grade: str = "2B") -> Any:
+def report(
+    author: Any,
+    text: str,
+    *subjects: SubjectInput,
+    level: str = "shared",
+    grade: str = "2B",
+    kinds: tuple[str, ...] = (),
+) -> Any:
     data = ReportInput(
         text=text,
+        exploitation_types=list(kinds),
         source_evaluation=grade[0],
         intelligence_assessment=grade[1],
         handling_code="P",
@@ -176,3 +184,32 @@ def test_word_search_facets_count_the_grades_of_readable_reports_only(forces: di
     body = api(forces["bracken"], q="car wash").json()
     assert body["kind"] == "text" and body["total"] == 3, body
     assert body["facets"]["grading"] == [["1A", 1], ["2B", 2]]
+
+
+def test_facets_on_the_page_narrow_the_search_to_what_they_count(forces: dict[str, Any]) -> None:
+    """Each facet value is a link applying its filter; exploitation types are shown by their names."""
+    import html
+    import re
+
+    from django.urls import reverse
+
+    mine = report(forces["alder"], "Car wash staff paid in cash.", grade="1A", kinds=("labour",))
+    theirs = report(forces["bracken"], "A minibus at the car wash.", kinds=("domestic_servitude",))
+    client = verified_client(forces["alder"], reason=REASON)
+    url = reverse("search:search")
+    page = client.get(url, {"q": "car wash", "kind": "text"}).content.decode()
+    links = {
+        html.unescape(label): html.unescape(href)
+        for href, label in re.findall(r'<a class="govuk-link" href="\?([^"]+)">([^<]+)</a>: \d', page)
+    }
+    assert {"Labour exploitation", "Domestic servitude", "1A", "2B"} <= set(links), links
+    assert "domestic_servitude:" not in page
+    bracken = forces["bracken"].organisation.name
+    for label, wanted, unwanted in (
+        (bracken, theirs, mine),
+        ("Labour exploitation", mine, theirs),
+        ("1A", mine, theirs),
+    ):
+        narrowed = client.get(url + "?" + links[label]).content.decode()
+        assert reverse("intelligence:detail", args=[wanted.pk]) in narrowed, label
+        assert reverse("intelligence:detail", args=[unwanted.pk]) not in narrowed, label
