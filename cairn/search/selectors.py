@@ -265,8 +265,8 @@ def parse_dob(raw: str) -> tuple[str, tuple[int, int] | None]:
     raw = (raw or "").strip()
     if not raw:
         return "", None
-    if m := re.fullmatch(r"(\d{1,3})\s*-\s*(\d{1,3})", raw):
-        low, high = sorted((int(m.group(1)), int(m.group(2))))
+    if ages := parse_ages(raw):
+        low, high = ages
         if high > 120:
             raise SearchInputError("An age range is two ages, such as 30-40.")
         year = date.today().year
